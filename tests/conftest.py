@@ -77,3 +77,11 @@ def xmlsec1() -> str:
 def softhsm2_util() -> str:
     """Path of softhsm2-util (Debian package softhsm2)."""
     return require_tool("softhsm2-util", "softhsm2")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep a developer's own updated value sets and caches out of the tests."""
+    base = tmp_path_factory.getbasetemp()
+    monkeypatch.setenv("DMPCLIENT_TERMINOLOGY_DIR", str(base / "user-terminology"))
+    monkeypatch.setenv("DMPCLIENT_CACHE_DIR", str(base / "user-cache"))

@@ -1,0 +1,142 @@
+"""DMP terminologies: codes, value sets (JDV), correspondence tables (ASS), built-in tables and their update.
+
+Built-in tables are facts written into the package (see ``docs/terminology.md`` for the list, sources and
+versions); :func:`update_from_directory` stores newer official files (IHE SVS XML or FHIR JSON) in the user
+terminology directory, and :func:`default_terminology` overlays them on the built-ins (EX_GEN-1360).
+Unknown codes are never an error on read: :meth:`ValueSet.lookup` returns ``None`` and :func:`describe` flags
+them (REC_GEN-1370).
+
+>>> from dmpclient.terminology import value_set, class_code_for_type
+>>> value_set("J57").display("10")
+'Compte rendu'
+>>> class_code_for_type("18748-4").display
+'Imagerie médicale'
+"""
+
+from dmpclient.terminology._loaders import (
+    dump_json,
+    load_directory,
+    load_directory_report,
+    load_fhir_valueset,
+    load_file,
+    load_json,
+    load_svs,
+    load_svs_all,
+)
+from dmpclient.terminology._model import Code, CodeMap, ValueSet
+from dmpclient.terminology._oids import (
+    ASTM,
+    DICOM_EVENT_SOURCE,
+    HL7_ADMINISTRATIVE_GENDER,
+    HL7_CONFIDENTIALITY,
+    HL7_PARTICIPATION_FUNCTION,
+    LOINC,
+    REFERENCE_ID_TYPE,
+    TRE_A00,
+    TRE_A01,
+    TRE_A02,
+    TRE_A03,
+    TRE_A05,
+    TRE_A06,
+    TRE_A07,
+    TRE_A09_DICOM,
+    TRE_A11_IHE_FORMAT,
+    TRE_G15,
+    TRE_R01,
+    TRE_R02,
+    TRE_R209,
+    TRE_R248,
+    URN,
+)
+from dmpclient.terminology._registry import (
+    Terminology,
+    UpdateReport,
+    builtin_terminology,
+    default_terminology,
+    reset_default_terminology,
+    set_default_terminology,
+    update_from_directory,
+    update_terminology,
+    user_terminology_dir,
+)
+from dmpclient.terminology._rules import (
+    CONFIDENTIALITY_NORMAL,
+    INVISIBLE_PATIENT,
+    INVISIBLE_REPRESENTANTS_LEGAUX,
+    MASQUE_PS,
+    SIGNATURE_CLASS_CODE,
+    SIGNATURE_EVENT_CODE,
+    SIGNATURE_FORMAT_CODE,
+    SIGNATURE_TYPE_CODE,
+    AvailabilityStatus,
+    class_code_for_type,
+    describe,
+    format_code_for_media_type,
+    is_legacy_type_code,
+    lps_forbidden,
+    media_type_for_format_code,
+    value_set,
+    value_set_names,
+)
+
+__all__ = [
+    "ASTM",
+    "CONFIDENTIALITY_NORMAL",
+    "DICOM_EVENT_SOURCE",
+    "HL7_ADMINISTRATIVE_GENDER",
+    "HL7_CONFIDENTIALITY",
+    "HL7_PARTICIPATION_FUNCTION",
+    "INVISIBLE_PATIENT",
+    "INVISIBLE_REPRESENTANTS_LEGAUX",
+    "LOINC",
+    "MASQUE_PS",
+    "REFERENCE_ID_TYPE",
+    "SIGNATURE_CLASS_CODE",
+    "SIGNATURE_EVENT_CODE",
+    "SIGNATURE_FORMAT_CODE",
+    "SIGNATURE_TYPE_CODE",
+    "TRE_A00",
+    "TRE_A01",
+    "TRE_A02",
+    "TRE_A03",
+    "TRE_A05",
+    "TRE_A06",
+    "TRE_A07",
+    "TRE_A09_DICOM",
+    "TRE_A11_IHE_FORMAT",
+    "TRE_G15",
+    "TRE_R01",
+    "TRE_R02",
+    "TRE_R209",
+    "TRE_R248",
+    "URN",
+    "AvailabilityStatus",
+    "Code",
+    "CodeMap",
+    "Terminology",
+    "UpdateReport",
+    "ValueSet",
+    "builtin_terminology",
+    "class_code_for_type",
+    "default_terminology",
+    "describe",
+    "dump_json",
+    "format_code_for_media_type",
+    "is_legacy_type_code",
+    "load_directory",
+    "load_directory_report",
+    "load_fhir_valueset",
+    "load_file",
+    "load_json",
+    "load_svs",
+    "load_svs_all",
+    "lps_forbidden",
+    "media_type_for_format_code",
+    "reset_default_terminology",
+    "set_default_terminology",
+    "update_from_directory",
+    "update_terminology",
+    "user_terminology_dir",
+    "value_set",
+    "value_set_names",
+]
