@@ -39,7 +39,9 @@ def require_module(name: str, extra: str) -> None:
     """Skip/fail when an optional Python module (from a dmpclient extra) is missing."""
     import importlib.util
 
-    require(importlib.util.find_spec(name) is not None, f"Python module '{name}' missing (pip install dmpclient[{extra}])")
+    require(
+        importlib.util.find_spec(name) is not None, f"Python module '{name}' missing (pip install dmpclient[{extra}])"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ from typing import Any, Final, cast
 
 from lxml import etree
 
-from dmpclient.errors import XMLSecurityError, XMLSyntaxError
+from dmpclient.errors import XMLError, XMLSecurityError, XMLSyntaxError
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -91,6 +91,20 @@ def q(prefix: str, local: str) -> str:
 _local = threading.local()  # lxml parser objects must not be shared between threads
 
 
+class _RefuseExternal(etree.Resolver):
+    """Refuse every external resource (DTD, external entity, parameter entity) before anything is opened.
+
+    ``load_dtd=False`` is not enough: with ``collect_ids=False`` (lxml 6.1 / libxml2 2.14) the parser
+    still reads an external DTD subset from a local file (``<!DOCTYPE r SYSTEM "file:///…">``) and an
+    external parameter entity — measured with inotify in ``tests/foundation/test_xml_security.py``.
+    lxml asks its resolvers before libxml2's default loader opens anything, so raising here means no
+    file is read and no connection is attempted, whatever the parser options.
+    """
+
+    def resolve(self, system_url: str, public_id: str, context: object = None) -> Any:
+        raise XMLSecurityError(f"external resource refused (nothing was read): {system_url!r}")
+
+
 def _parser(huge: bool) -> etree.XMLParser:
     attr = "huge" if huge else "normal"
     parser = cast("etree.XMLParser | None", getattr(_local, attr, None))
@@ -107,6 +121,7 @@ def _parser(huge: bool) -> etree.XMLParser:
             strip_cdata=False,
             collect_ids=False,
         )
+        parser.resolvers.add(_RefuseExternal())
         setattr(_local, attr, parser)
     return parser
 
@@ -148,6 +163,8 @@ def parse_bytes(
         root = etree.fromstring(bytes(data), parser=_parser(huge), base_url=base_url or "")
     except etree.XMLSyntaxError as exc:
         raise _syntax_error(exc, origin) from None
+    except XMLSecurityError as exc:  # raised by _RefuseExternal
+        raise XMLSecurityError(f"{origin}: {exc}") from None
     return _check_tree(root, origin)
 
 
@@ -167,18 +184,21 @@ def parse_file(
     max_bytes: int = DEFAULT_MAX_BYTES,
     huge: bool = False,
 ) -> etree._Element:
-    """Parse an XML file safely (same rules as :func:`parse_bytes`); the file size is checked first."""
+    """Parse an XML file safely (same rules as :func:`parse_bytes`); the file size is checked first.
+
+    The bytes are read here (at most ``max_bytes`` + 1) and handed to :func:`parse_bytes`: libxml2 never
+    opens a path itself, so the resolver that refuses external resources also covers this entry point.
+    """
     p = Path(path)
-    size = p.stat().st_size
-    if size > max_bytes:
-        raise XMLSecurityError(f"{p}: {size} bytes exceed the limit of {max_bytes} bytes")
     try:
-        tree = etree.parse(str(p), parser=_parser(huge))
-    except etree.XMLSyntaxError as exc:
-        raise _syntax_error(exc, str(p)) from None
+        size = p.stat().st_size
+        if size > max_bytes:
+            raise XMLSecurityError(f"{p}: {size} bytes exceed the limit of {max_bytes} bytes")
+        with p.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
     except OSError as exc:
         raise XMLSyntaxError(f"{p}: cannot read: {exc}") from None
-    return _check_tree(tree.getroot(), str(p))
+    return parse_bytes(data, max_bytes=max_bytes, huge=huge, base_url=p.resolve().as_uri(), origin=str(p))
 
 
 def _syntax_error(exc: etree.XMLSyntaxError, origin: str) -> Exception:
@@ -239,6 +259,9 @@ def canonicalize(
         inclusive_prefixes: the ``InclusiveNamespaces PrefixList`` of exclusive c14n (``#default`` allowed).
     """
     m = C14NMethod(method)
+    if m.exclusive and inclusive_prefixes is not None and not {"#default", ""}.isdisjoint(inclusive_prefixes):
+        apex = node.getroot() if isinstance(node, etree._ElementTree) else node
+        _refuse_unsupported_default(apex)
     if isinstance(node, etree._ElementTree):
         return etree.tostring(
             node,
@@ -272,5 +295,29 @@ def canonicalize(
 def _prefixes(prefixes: Iterable[str] | None) -> list[str] | None:
     if prefixes is None:
         return None
-    # lxml expects None for the default namespace, the PrefixList writes "#default".
-    return [p for p in prefixes if p != "#default"] or None
+    # lxml silently drops "#default" (it keeps only prefixes found in the document's name dictionary);
+    # _refuse_unsupported_default() makes sure that dropping it does not change the output.
+    return [p for p in prefixes if p not in ("#default", "")] or None
+
+
+def _refuse_unsupported_default(apex: etree._Element) -> None:
+    """Raise when ``#default`` in an InclusiveNamespaces PrefixList would change the exclusive c14n output.
+
+    ``#default`` treats the default namespace inclusively: it matters only on a *prefixed* element whose
+    in-scope default namespace differs from the one rendered by its nearest output ancestor (an unprefixed
+    element visibly uses the default namespace, so both modes render it). lxml cannot express ``#default``;
+    rather than produce bytes that another verifier would digest differently, refuse that case.
+    """
+    stack: list[tuple[etree._Element, str]] = [(apex, "")]
+    while stack:
+        element, rendered = stack.pop()
+        default = element.nsmap.get(None) or ""
+        prefix: str | None = element.prefix  # lxml-stubs say str; lxml returns None when unprefixed
+        if prefix is None:
+            rendered = default
+        elif default != rendered:
+            raise XMLError(
+                f"exclusive c14n with InclusiveNamespaces '#default' is not supported here: <{element.tag}> "
+                f"is prefixed and has the default namespace {default!r} in scope (lxml ignores '#default')"
+            )
+        stack.extend((child, rendered) for child in element.iterchildren(tag=etree.Element))

@@ -51,15 +51,26 @@ _ESCAPES: Final = {
     "&": "\\T\\",
 }
 _UNESCAPES: Final = {"F": "|", "S": "^", "R": "~", "E": "\\", "T": "&"}
+#: Line breaks cannot appear raw in an HL7 v2 value: they are written as hexadecimal escapes.
+_HEX_ESCAPES: Final = {"\r": "\\X0D\\", "\n": "\\X0A\\"}
 
 
 def escape(text: str) -> str:
-    """Escape the HL7 v2 delimiters of a leaf value."""
-    return "".join(_ESCAPES.get(ch, ch) for ch in text)
+    """Escape the HL7 v2 delimiters of a leaf value (and CR/LF as ``\\X0D\\`` / ``\\X0A\\``)."""
+    return "".join(_ESCAPES.get(ch) or _HEX_ESCAPES.get(ch, ch) for ch in text)
+
+
+def _unhex(seq: str) -> str | None:
+    """Decode a ``Xhh…`` escape (UTF-8 bytes); ``None`` when it is not valid hexadecimal text."""
+    try:
+        return bytes.fromhex(seq[1:]).decode("utf-8")
+    except ValueError:
+        return None
 
 
 def unescape(text: str) -> str:
-    """Undo :func:`escape`. Unknown escape sequences (``\\H\\``, ``\\X0D\\`` …) are kept as written."""
+    """Undo :func:`escape`: delimiters and ``\\Xhh…\\`` hexadecimal escapes are decoded; other escape
+    sequences (``\\H\\``, ``\\.br\\`` …) are kept as written."""
     if ESCAPE_CHAR not in text:
         return text
     out: list[str] = []
@@ -69,9 +80,12 @@ def unescape(text: str) -> str:
         if ch == ESCAPE_CHAR:
             end = text.find(ESCAPE_CHAR, i + 1)
             if end == -1:
-                raise InvalidValue("unterminated HL7 v2 escape sequence", field="hl7v2", value=text)
+                raise InvalidValue(
+                    "unterminated HL7 v2 escape sequence", field="hl7v2", value=text, rule="HL7 v2 escape"
+                )
             seq = text[i + 1 : end]
-            out.append(_UNESCAPES.get(seq, text[i : end + 1]))
+            decoded = _UNESCAPES.get(seq) or (_unhex(seq) if seq[:1] == "X" and len(seq) > 1 else None)
+            out.append(text[i : end + 1] if decoded is None else decoded)
             i = end + 1
         else:
             out.append(ch)
@@ -113,9 +127,16 @@ def _component(parts: list[str], index: int) -> str:
 
 def _require_str(text: object, type_name: str) -> str:
     if not isinstance(text, str):
-        raise InvalidValue(f"an HL7 v2 {type_name} is a string", field=type_name, value=text)
+        raise InvalidValue(
+            f"an HL7 v2 {type_name} is a string", field=type_name, value=text, rule=f"HL7 v2 {type_name}"
+        )
     if "\r" in text or "\n" in text:
-        raise InvalidValue(f"line breaks are not allowed in an HL7 v2 {type_name}", field=type_name, value=text)
+        raise InvalidValue(
+            f"line breaks are not allowed in an HL7 v2 {type_name} (escape them as \\X0D\\ / \\X0A\\)",
+            field=type_name,
+            value=text,
+            rule=f"HL7 v2 {type_name}",
+        )
     return text
 
 
@@ -141,7 +162,7 @@ class HD:
         _require_str(text, "HD")
         parts = _split_unescaped(text, separator)
         if len(parts) > 3:
-            raise InvalidValue("an HD has at most 3 parts", field="HD", value=text)
+            raise InvalidValue("an HD has at most 3 parts", field="HD", value=text, rule="HL7 v2 HD")
         return cls(_leaf(_component(parts, 0)), _leaf(_component(parts, 1)), _leaf(_component(parts, 2)))
 
     def format(self, *, separator: str = SUBCOMPONENT_SEP) -> str:
@@ -195,7 +216,7 @@ class CX:
         parts = split_components(text)
         ident = _leaf(parts[0])
         if not ident:
-            raise InvalidValue("a CX needs an id in component 1", field="CX", value=text)
+            raise InvalidValue("a CX needs an id in component 1", field="CX", value=text, rule="HL7 v2 CX")
         return cls(
             id=ident,
             check_digit=_leaf(_component(parts, 1)),
@@ -280,7 +301,9 @@ class XCN:
             extra_components=tuple(p[13:]),
         )
         if not value.id and not value.family_name:
-            raise InvalidValue("an XCN needs an id (component 1) or a family name", field="XCN", value=text)
+            raise InvalidValue(
+                "an XCN needs an id (component 1) or a family name", field="XCN", value=text, rule="HL7 v2 XCN"
+            )
         return value
 
     def format(self) -> str:
@@ -349,7 +372,9 @@ class XON:
             extra_components=tuple(p[10:]),
         )
         if not value.organization_name:
-            raise InvalidValue("an XON needs an organisation name (component 1)", field="XON", value=text)
+            raise InvalidValue(
+                "an XON needs an organisation name (component 1)", field="XON", value=text, rule="HL7 v2 XON"
+            )
         return value
 
     def format(self) -> str:
@@ -435,7 +460,9 @@ class XTN:
         values = {name: _leaf(_component(p, i)) for i, name in enumerate(names)}
         value = cls(**values, extra_components=tuple(p[12:]))
         if not (value.telephone_number or value.email_address or value.local_number or value.unformatted_number):
-            raise InvalidValue("an XTN needs a phone number or an e-mail address", field="XTN", value=text)
+            raise InvalidValue(
+                "an XTN needs a phone number or an e-mail address", field="XTN", value=text, rule="HL7 v2 XTN"
+            )
         return value
 
     def format(self) -> str:
@@ -506,9 +533,16 @@ class DTM:
         try:
             self._as_naive()
         except ValueError as exc:
-            raise InvalidValue(f"not a valid date-time: {exc}", field="DTM", value=self._digits()) from None
+            raise InvalidValue(
+                f"not a valid date-time: {exc}", field="DTM", value=self._digits(), rule="HL7 v2 DTM"
+            ) from None
         if self.offset_minutes is not None and not -24 * 60 < self.offset_minutes < 24 * 60:
-            raise InvalidValue("UTC offset out of range", field="DTM", value=self.offset_minutes)
+            raise InvalidValue(
+                "UTC offset out of range (more than 24 hours)",
+                field="DTM.offset_minutes",
+                value=self.offset_minutes,
+                rule="HL7 v2 DTM",
+            )
         for outer, inner in (
             (self.month, self.day),
             (self.day, self.hour),
@@ -517,7 +551,9 @@ class DTM:
             (self.second, self.fraction),
         ):
             if outer is None and inner is not None:
-                raise InvalidValue("precision must be contiguous (no day without month …)", field="DTM", value=self)
+                raise InvalidValue(
+                    "precision must be contiguous (no day without month …)", field="DTM", value=self, rule="HL7 v2 DTM"
+                )
 
     # -- construction
 
@@ -658,7 +694,12 @@ class DTM:
         """The same instant in UTC (offset +0000), same precision. Dates without time are returned as is."""
         if not self.has_time:
             return replace(self, offset_minutes=None)
-        utc = self.to_datetime(default_tz).astimezone(UTC)
+        try:
+            utc = self.to_datetime(default_tz).astimezone(UTC)
+        except OverflowError:
+            raise InvalidValue(
+                "the UTC time falls outside years 1-9999", field="DTM", value=self.format(), rule="HL7 v2 DTM"
+            ) from None
         return DTM._truncate(
             utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, self.fraction, 0, self.precision
         )
@@ -674,7 +715,9 @@ class DTM:
     def with_precision(self, precision: Precision) -> Self:
         """Truncate to ``precision`` (cannot add precision)."""
         if precision > self.precision:
-            raise InvalidValue("cannot increase the precision of a DTM", field="DTM", value=self.format())
+            raise InvalidValue(
+                "cannot increase the precision of a DTM", field="DTM", value=self.format(), rule="HL7 v2 DTM"
+            )
         return DTM._truncate(  # type: ignore[return-value]
             self.year,
             self.month,
@@ -694,7 +737,8 @@ def format_xds_time(value: datetime) -> str:
         raise InvalidValue(
             "XDS times are UTC: give a timezone-aware datetime", field="time", value=value, rule="XDS DTM UTC"
         )
-    return value.astimezone(UTC).strftime("%Y%m%d%H%M%S")
+    u = value.astimezone(UTC)
+    return f"{u.year:04d}{u.month:02d}{u.day:02d}{u.hour:02d}{u.minute:02d}{u.second:02d}"  # strftime %Y is unpadded
 
 
 def parse_xds_time(text: str) -> datetime:

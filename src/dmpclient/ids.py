@@ -8,7 +8,6 @@ Reference: ``xds-metadata.md`` §2–3, ``vihf.md`` §2 and §4, ``test-data.md`
 
 from __future__ import annotations
 
-import itertools
 import re
 import threading
 import time
@@ -57,7 +56,7 @@ _OID_RE: Final = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
 
 def is_oid(value: str) -> bool:
     """True when ``value`` is a dotted-decimal OID (first arc 0–2, no leading zeros, ≥ 2 arcs)."""
-    return bool(_OID_RE.match(value))
+    return bool(_OID_RE.fullmatch(value))
 
 
 def validate_oid(value: str, *, field: str = "oid") -> str:
@@ -102,42 +101,46 @@ def oid_from_uuid(value: uuid.UUID | None = None) -> str:
 
 
 class OidGenerator:
-    """Generates unique OIDs ``<root>.<branch>.<timestamp ms><counter>`` under a software instance root.
+    """Generates unique OIDs ``<root>.<branch>.<sequence>`` under a software instance root.
 
-    The DMP requires uniqueIds under the software's own arc or ``2.25.<uuid>`` (EX_GEN-1350). The
-    generator is thread-safe and monotonic within a process; the clock is injectable for tests.
+    The sequence is the clock in milliseconds × 1000 plus a counter, and never goes backwards: within a
+    process every value is strictly greater than the previous one, even when the clock stands still or is
+    set back (NTP). The DMP requires uniqueIds under the software's own arc or ``2.25.<uuid>``
+    (EX_GEN-1350). The generator is thread-safe; the clock is injectable for tests.
 
     >>> gen = OidGenerator("1.2.250.1.999.1.1.7898", clock=lambda: 1700000000.0)
     >>> gen.new(1)
-    '1.2.250.1.999.1.1.7898.1.17000000000000'
+    '1.2.250.1.999.1.1.7898.1.1700000000000000'
+    >>> gen.new(1)
+    '1.2.250.1.999.1.1.7898.1.1700000000000001'
     """
 
     def __init__(self, root: str, *, clock: Callable[[], float] | None = None) -> None:
         self.root = validate_oid(root, field="root")
         self._clock = clock or time.time
         self._lock = threading.Lock()
-        self._counter = itertools.count()
-        self._last_ms = -1
+        self._last = -1
 
     def new(self, branch: int | None = None) -> str:
         """Return a new OID, optionally under ``<root>.<branch>``."""
         with self._lock:
-            now_ms = int(self._clock() * 1000)
-            if now_ms != self._last_ms:
-                self._last_ms = now_ms
-                self._counter = itertools.count()
-            n = next(self._counter)
+            self._last = max(int(self._clock() * 1000) * 1000, self._last + 1)
+            sequence = self._last
         base = self.root if branch is None else f"{self.root}.{int(branch)}"
-        oid = f"{base}.{now_ms}{n}"
-        return validate_unique_id(oid, field="generated uniqueId")
+        return validate_unique_id(f"{base}.{sequence}", field="generated uniqueId")
 
 
 # -------------------------------------------------------------------------------------------- checks
 
 
+def _digits(text: str) -> bool:
+    """True for a non-empty string of ASCII digits (``str.isdigit`` also accepts ``²`` and ``٣``)."""
+    return text.isascii() and text.isdigit()
+
+
 def luhn_is_valid(digits: str) -> bool:
-    """Luhn (mod 10) check of a string of digits (RPPS, SIREN, SIRET, FINESS)."""
-    if not digits.isdigit():
+    """Luhn (mod 10) check of a string of ASCII digits (RPPS, SIREN, SIRET, FINESS)."""
+    if not _digits(digits):
         return False
     total = 0
     for index, ch in enumerate(reversed(digits)):
@@ -153,10 +156,12 @@ def luhn_is_valid(digits: str) -> bool:
 def nir_key(first13: str) -> int:
     """INS/NIR key of the first 13 characters: 97 − (number mod 97), with ``2A``→19, ``2B``→18 (Corsica)."""
     if len(first13) != 13:
-        raise InvalidIdentifier("the key is computed on exactly 13 characters", field="matricule", value=first13)
+        raise InvalidIdentifier(
+            "the key is computed on exactly 13 characters", field="matricule", value=first13, rule="INS length"
+        )
     dept = first13[5:7].upper()
     number = first13[:5] + {"2A": "19", "2B": "18"}.get(dept, dept) + first13[7:]
-    if not number.isdigit():
+    if not _digits(number):
         raise InvalidIdentifier(
             "only digits are allowed, except 2A/2B in positions 6-7 (Corsica)",
             field="matricule",
@@ -229,7 +234,7 @@ class INS:
     def parse(cls, value: str, oid: InsOid | str = InsOid.TEST) -> INS:
         """Parse a matricule (spaces allowed) with its OID; raises :class:`InvalidIdentifier`."""
         if not isinstance(value, str):
-            raise InvalidIdentifier("an INS matricule is a string", field="ins", value=value)
+            raise InvalidIdentifier("an INS matricule is a string", field="ins", value=value, rule="INS format")
         compact = re.sub(r"\s+", "", value)
         try:
             ins_oid = InsOid(oid)
@@ -328,7 +333,7 @@ def _check_matricule(m: object) -> None:
             value=m,
             rule="INS length",
         )
-    if not _MATRICULE_RE.match(m):
+    if not _MATRICULE_RE.fullmatch(m):
         raise InvalidIdentifier(
             "only digits are allowed, except 2A/2B in positions 6-7 (Corsica)",
             field="ins",
@@ -360,7 +365,7 @@ class ProfessionalIdType(StrEnum):
 
 
 _ADELI_RE: Final = re.compile(r"^[0-9]{2}[0-9]{7}$|^2[AB][0-9]{7}$", re.IGNORECASE)
-_INTERNAL_RE: Final = re.compile(r"^([0-6])([0-9A-Za-z]{1,20})/([^/^&~|\\\s][^/^&~|\\]{0,59})$")
+_INTERNAL_RE: Final = re.compile(r"^([0-6])([0-9A-Za-z]{1,20})/([^/^&~|\\\s][^/^&~|\\\x00-\x1f]{0,59})$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,7 +385,7 @@ class ProfessionalId:
     def parse(cls, value: str) -> ProfessionalId:
         """Parse an IdNat of a person; raises :class:`InvalidIdentifier`."""
         if not isinstance(value, str):
-            raise InvalidIdentifier("an IdNat is a string", field="professional.id", value=value)
+            raise InvalidIdentifier("an IdNat is a string", field="professional.id", value=value, rule="IdNat PS")
         return cls(value.strip())
 
     @classmethod
@@ -404,7 +409,7 @@ class ProfessionalId:
         if not isinstance(v, str) or not v:
             raise InvalidIdentifier("empty national id", field="professional.id", value=v, rule="IdNat PS")
         if "/" in v:
-            if not _INTERNAL_RE.match(v):
+            if not _INTERNAL_RE.fullmatch(v):
                 raise InvalidIdentifier(
                     "an internal IdNat is <structure IdNat>/<local id> (prefix 0-6, no HL7 delimiters)",
                     field="professional.id",
@@ -414,7 +419,7 @@ class ProfessionalId:
             return ProfessionalIdType.INTERNAL
         if v[0] == "8":
             number = v[1:]
-            if len(number) != 11 or not number.isdigit():
+            if len(number) != 11 or not _digits(number):
                 raise InvalidIdentifier(
                     "an RPPS IdNat is 8 followed by 11 digits", field="professional.id", value=v, rule="RPPS"
                 )
@@ -427,7 +432,7 @@ class ProfessionalId:
                 )
             return ProfessionalIdType.RPPS
         if v[0] == "0":
-            if not _ADELI_RE.match(v[1:]):
+            if not _ADELI_RE.fullmatch(v[1:]):
                 raise InvalidIdentifier(
                     "an ADELI IdNat is 0 followed by the 9-character ADELI number",
                     field="professional.id",
@@ -505,6 +510,7 @@ class StructureId:
                     "finess_level applies to FINESS identifiers only",
                     field="structure.finess_level",
                     value=self.finess_level,
+                    rule="FINESS EJ/EG",
                 )
         _check_structure_number(self.id_type, self.number)
 
@@ -512,7 +518,9 @@ class StructureId:
     def parse(cls, idnat: str, *, finess_level: FinessLevel | str | None = None) -> StructureId:
         """Parse a structure IdNat (prefix + number)."""
         if not isinstance(idnat, str) or len(idnat) < 2:
-            raise InvalidIdentifier("too short for a structure IdNat", field="structure.id", value=idnat)
+            raise InvalidIdentifier(
+                "too short for a structure IdNat", field="structure.id", value=idnat, rule="IdNat structure"
+            )
         try:
             id_type = StructureIdType(idnat[0])
         except ValueError:
@@ -522,7 +530,15 @@ class StructureId:
                 value=idnat,
                 rule="IdNat structure prefix",
             ) from None
-        level = FinessLevel(finess_level) if finess_level is not None else None
+        try:
+            level = FinessLevel(finess_level) if finess_level is not None else None
+        except ValueError:
+            raise InvalidIdentifier(
+                "a FINESS level is EJ (legal entity) or EG (site)",
+                field="structure.finess_level",
+                value=finess_level,
+                rule="FINESS EJ/EG",
+            ) from None
         return cls(id_type, idnat[1:], level)
 
     @classmethod
@@ -543,9 +559,9 @@ def _check_structure_number(id_type: StructureIdType, number: str) -> None:
     field = "structure.id"
     value = id_type.value + number if isinstance(number, str) else number
     if not isinstance(number, str) or not number:
-        raise InvalidIdentifier("empty structure number", field=field, value=value)
+        raise InvalidIdentifier("empty structure number", field=field, value=value, rule="IdNat structure")
     if id_type is StructureIdType.FINESS:
-        if not _FINESS_RE.match(number):
+        if not _FINESS_RE.fullmatch(number):
             raise InvalidIdentifier(
                 "a FINESS number has 9 characters (digits; B allowed in position 2 for test numbers)",
                 field=field,
@@ -553,13 +569,13 @@ def _check_structure_number(id_type: StructureIdType, number: str) -> None:
                 rule="FINESS",
             )
         # Real FINESS numbers end with a Luhn key; test numbers (0B…, 1B…) and Corsica cannot be checked.
-        if number.isdigit() and not luhn_is_valid(number):
+        if _digits(number) and not luhn_is_valid(number):
             raise InvalidIdentifier("the FINESS number fails its Luhn key", field=field, value=value, rule="FINESS key")
     elif id_type is StructureIdType.SIREN:
-        if len(number) != 9 or not number.isdigit() or not luhn_is_valid(number):
+        if len(number) != 9 or not _digits(number) or not luhn_is_valid(number):
             raise InvalidIdentifier("a SIREN has 9 digits with a Luhn key", field=field, value=value, rule="SIREN")
     elif id_type is StructureIdType.SIRET:
-        ok = len(number) == 14 and number.isdigit()
+        ok = len(number) == 14 and _digits(number)
         # La Poste's SIRETs (SIREN 356000000) use "sum of digits multiple of 5" instead of Luhn.
         if ok and number.startswith("356000000"):
             ok = sum(int(c) for c in number) % 5 == 0
@@ -568,14 +584,16 @@ def _check_structure_number(id_type: StructureIdType, number: str) -> None:
         if not ok:
             raise InvalidIdentifier("a SIRET has 14 digits with a Luhn key", field=field, value=value, rule="SIRET")
     elif id_type is StructureIdType.RPPS_CABINET:
-        if len(number) < 12 or not number.isdigit() or not luhn_is_valid(number[:11]):
+        if len(number) < 12 or not _digits(number) or not luhn_is_valid(number[:11]):
             raise InvalidIdentifier(
                 "an RPPS cabinet id is the 11-digit RPPS (Luhn) followed by the rank",
                 field=field,
                 value=value,
                 rule="RPPS cabinet",
             )
-    elif id_type is StructureIdType.ADELI_CABINET and not (9 <= len(number) <= 14 and number.isalnum()):
+    elif id_type is StructureIdType.ADELI_CABINET and not (
+        9 <= len(number) <= 14 and number.isascii() and number.isalnum()
+    ):
         raise InvalidIdentifier(
             "an ADELI cabinet id is the ADELI number followed by the rank",
             field=field,

@@ -10,6 +10,7 @@ from typing import Any, Final, NoReturn, ParamSpec, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from dmpclient.errors import (
     DMPClientError,
@@ -68,11 +69,12 @@ def print_findings(findings: list[Finding]) -> None:
     colours = {"error": "red", "warning": "yellow", "info": "cyan"}
     for f in findings:
         colour = colours.get(f.severity.value, "white")
-        where = f" [dim]{f.location}[/dim]" if f.location else ""
-        code = f" ({f.code})" if f.code else ""
-        console.print(f"[{colour}]{f.severity.value}[/{colour}]{code}{where}: {f.message}", markup=True)
+        # Texts are escaped: "[rule: …]" or an XPath "[1]" would otherwise be eaten as rich markup.
+        where = f" [dim]{escape(f.location)}[/dim]" if f.location else ""
+        code = f" ({escape(f.code)})" if f.code else ""
+        console.print(f"[{colour}]{f.severity.value}[/{colour}]{code}{where}: {escape(f.message)}", markup=True)
         if f.message_fr:
-            console.print(f"    « {f.message_fr} »")
+            console.print(f"    « {f.message_fr} »", markup=False)
 
 
 def exit_code_for(exc: BaseException) -> int:
@@ -92,7 +94,7 @@ def fail(message: str, code: int = EXIT_INVALID, *, as_json: bool = False, data:
             payload["details"] = data
         print_json(payload)
     else:
-        err_console.print(f"[red]error:[/red] {message}", markup=True)
+        err_console.print(f"[red]error:[/red] {escape(message)}", markup=True)
     raise SystemExit(code)
 
 
