@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from xds_core_factories import submission
 
 from dmpclient import _xml
 from dmpclient.cli import cli
 from dmpclient.xds.ebrim import to_submit_objects_request
+
+from .xds_core_factories import submission
 
 
 def run(*args: str, stdin: bytes | None = None) -> tuple[int, str]:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from validation_factories import document, feed, feed_xml, metadata_update_xml
 
 from dmpclient import _xml
 from dmpclient.cli import cli
+
+from .validation_factories import document, feed, feed_xml, metadata_update_xml
 
 TD21 = "td2.1-alimentation.request.soap-part.xml"
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from xds_core_factories import INS_CX, entry, submission
 
 from dmpclient import _xml
 from dmpclient.errors import InputError, InvalidValue, ProtocolError, RegistryError, RegistryErrorItem, XMLError
@@ -38,6 +37,8 @@ from dmpclient.xds.ebrim import (
     to_submit_objects_request,
 )
 from dmpclient.xds.model import DocumentPart, ProvideAndRegisterRequest, RetrievedDocument, RetrieveDocumentSetResponse
+
+from .xds_core_factories import INS_CX, entry, submission
 
 RIM = "{urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
-from xds_core_factories import INS_CX, entry, submission, submission_set
 
 from dmpclient.errors import InputError, InvalidIdentifier, RegistryError, RegistryErrorItem
 from dmpclient.hl7v2 import XCN
@@ -24,6 +23,8 @@ from dmpclient.xds import (
     SubmissionRequest,
 )
 from dmpclient.xds.model import Association, MessageKind, format_cwe, parse_cwe
+
+from .xds_core_factories import INS_CX, entry, submission, submission_set
 
 MASQUE_PS = Code("MASQUE_PS", "1.2.250.1.213.1.1.4.13", "Masqué aux professionnels de santé")
 

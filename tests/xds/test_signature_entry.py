@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from xds_core_factories import INS_CX, author, entry, patient_info, submission
 
 from dmpclient import _xml
 from dmpclient.errors import InputError, InvalidIdentifier
@@ -15,6 +14,8 @@ from dmpclient.ids import INS
 from dmpclient.xds import AssociationType, PatientInfo
 from dmpclient.xds.ebrim import parse_message, to_provide_and_register
 from dmpclient.xds.signature import add_signature, is_signature_entry, signature_document_entry
+
+from .xds_core_factories import INS_CX, author, entry, patient_info, submission
 
 PARIS = timezone(timedelta(hours=2))
 SIGNED_AT = datetime(2024, 6, 12, 10, 30, 5, 123456, tzinfo=PARIS)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from validation_factories import LID, current_version, feed, metadata_update, person, status_update, submission_set
 
 from dmpclient.terminology import CONFIDENTIALITY_NORMAL, INVISIBLE_PATIENT, MASQUE_PS, Code
 from dmpclient.xds.model import Author, SubmissionRequest
@@ -15,6 +14,8 @@ from dmpclient.xds.validation import (
     detect_kind,
     validate,
 )
+
+from .validation_factories import LID, current_version, feed, metadata_update, person, status_update, submission_set
 
 
 def _rules(findings: list) -> list[str]:  # type: ignore[type-arg]

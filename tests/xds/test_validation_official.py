@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from validation_factories import context
 
 from dmpclient import _xml
 from dmpclient.errors import Severity, ValidationFailed
 from dmpclient.xds.ebrim import parse_message
 from dmpclient.xds.validation import RequestKind, assert_valid, detect_kind, validate
+
+from .validation_factories import context
 
 pytestmark = pytest.mark.shared
 

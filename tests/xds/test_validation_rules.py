@@ -14,29 +14,6 @@ from typing import Any
 
 import pytest
 from lxml import etree
-from validation_factories import (
-    CONSULTATION,
-    INS_CX,
-    LID,
-    LOINC,
-    OTHER_INS_CX,
-    REGISTRY_ENTRY,
-    ROOT,
-    TRE_A03,
-    TRE_A05,
-    context,
-    current_version,
-    document,
-    feed,
-    feed_xml,
-    metadata_update,
-    parts_for,
-    person,
-    provide_and_register,
-    signature_entry,
-    status_update,
-    submission_set,
-)
 
 from dmpclient import _xml
 from dmpclient.context import AuthenticationMode, CardType
@@ -64,6 +41,30 @@ from dmpclient.xds.model import (
 )
 from dmpclient.xds.queries import FindDocuments, GetDocuments
 from dmpclient.xds.validation import RULES, DmpParameters, FacilityPracticeTable, validate
+
+from .validation_factories import (
+    CONSULTATION,
+    INS_CX,
+    LID,
+    LOINC,
+    OTHER_INS_CX,
+    REGISTRY_ENTRY,
+    ROOT,
+    TRE_A03,
+    TRE_A05,
+    context,
+    current_version,
+    document,
+    feed,
+    feed_xml,
+    metadata_update,
+    parts_for,
+    person,
+    provide_and_register,
+    signature_entry,
+    status_update,
+    submission_set,
+)
 
 RIM = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"
 NS = {"rim": RIM}

@@ -1,0 +1,142 @@
+"""Shared plumbing of the proprietary SOAP services ``habilitations`` and ``patientsSpecific``.
+
+Document/literal, every element qualified in the service namespace. Responses carry
+``<op>Response/output/{…, status, context}``; ``status`` = ``DMPOk`` on success, anything else is an error
+whose ``context`` (free French text) is kept verbatim in :class:`~dmpclient.errors.DMPStatusError`
+(``errors.md`` §1). The C# sample also tests ``DMPOK``; both spellings are accepted.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from lxml import etree
+
+from dmpclient.errors import DMPStatusError, ProtocolError
+from dmpclient.soap import SoapMessage, SoapResponse, build_response, raise_for_fault
+
+__all__ = [
+    "DMP_OK",
+    "OK_STATUSES",
+    "child",
+    "children",
+    "new_body",
+    "output_of",
+    "request_body",
+    "status_response",
+    "sub",
+    "text",
+]
+
+#: Success status of the proprietary services.
+DMP_OK: Final = "DMPOk"
+#: Every spelling accepted as success (``DMPOK`` is tested by the GIE C# sample).
+OK_STATUSES: Final = frozenset({"DMPOk", "DMPOK"})
+
+
+def new_body(namespace: str, local: str, *, prefix: str | None = None) -> etree._Element:
+    """A body root in ``namespace`` (default namespace for requests, like the examples; ``ns1`` for responses)."""
+    return etree.Element(f"{{{namespace}}}{local}", nsmap={prefix: namespace})  # type: ignore[dict-item]
+
+
+def sub(parent: etree._Element, local: str, value: str | None = None) -> etree._Element:
+    """A qualified child in the parent's namespace."""
+    ns = etree.QName(parent).namespace
+    node = etree.SubElement(parent, f"{{{ns}}}{local}")
+    if value is not None:
+        node.text = value
+    return node
+
+
+def child(parent: etree._Element | None, local: str) -> etree._Element | None:
+    """The first child with this local name in the parent's namespace (or unqualified, tolerated)."""
+    if parent is None:
+        return None
+    ns = etree.QName(parent).namespace
+    found = parent.find(f"{{{ns}}}{local}")
+    return found if found is not None else parent.find(local)
+
+
+def children(parent: etree._Element | None, local: str) -> list[etree._Element]:
+    """Every child with this local name (qualified or not)."""
+    if parent is None:
+        return []
+    ns = etree.QName(parent).namespace
+    return [c for c in parent if isinstance(c.tag, str) and c.tag in (f"{{{ns}}}{local}", local)]
+
+
+def text(parent: etree._Element | None, local: str) -> str | None:
+    """The stripped text of a child (None when absent or empty)."""
+    node = child(parent, local)
+    if node is None:
+        return None
+    value = (node.text or "").strip()
+    return value or None
+
+
+def request_body(message: SoapMessage, namespace: str, local: str, *, transaction: str) -> etree._Element:
+    """The body element of a received request (sandbox side).
+
+    Raises:
+        ProtocolError: the body is not ``{namespace}local``.
+    """
+    payload = message.envelope.payload
+    if payload is None or payload.tag != f"{{{namespace}}}{local}":
+        raise ProtocolError(
+            f"{transaction}: expected {{{namespace}}}{local} in the SOAP body, got {message.envelope.payload_tag}"
+        )
+    return payload
+
+
+def output_of(
+    message: SoapMessage, namespace: str, response: str, *, transaction: str
+) -> tuple[etree._Element, str, str | None]:
+    """``(output element, status, context)`` of a proprietary response, after the error checks.
+
+    Raises:
+        SoapFaultError: SOAP fault.
+        DMPStatusError: ``status`` other than ``DMPOk`` (``code`` = the status, ``message_fr`` = the context
+            verbatim).
+        ProtocolError: not the expected response element, or no ``output``/``status``.
+    """
+    raise_for_fault(message, transaction=transaction)
+    payload = message.envelope.payload
+    if payload is None or payload.tag != f"{{{namespace}}}{response}":
+        raise ProtocolError(
+            f"{transaction}: expected {{{namespace}}}{response} in the SOAP body, got {message.envelope.payload_tag}"
+        )
+    output = child(payload, "output")
+    if output is None:
+        raise ProtocolError(f"{transaction}: the response has no output element")
+    status = text(output, "status")
+    node = child(output, "context")
+    context = node.text if node is not None and node.text else None  # verbatim (not stripped)
+    if status is None:
+        raise ProtocolError(f"{transaction}: the response has no status")
+    if status not in OK_STATUSES:
+        raise DMPStatusError(status, context, transaction=transaction, message_id=message.envelope.relates_to)
+    return output, status, context
+
+
+def status_response(
+    request: SoapMessage,
+    namespace: str,
+    response: str,
+    *,
+    action: str,
+    status: str,
+    context: str | None,
+    fill: list[etree._Element] | None = None,
+) -> SoapResponse:
+    """A sandbox response ``<ns1:response><ns1:output>[fill…]<status/><context/></output>``.
+
+    ``fill`` elements (already built in ``namespace``) are placed before ``status``.
+    """
+    body = new_body(namespace, response, prefix="ns1")
+    output = sub(body, "output")
+    for node in fill or ():
+        output.append(node)
+    sub(output, "status", status)
+    if context is not None:
+        sub(output, "context", context)
+    return build_response(body, action=action, relates_to=request.envelope.message_id)
