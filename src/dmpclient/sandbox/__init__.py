@@ -103,7 +103,13 @@ _WHERE: dict[str, str] = {
 
 # ---- sandbox-dmp re-exports (owned by the DMP-behaviour engineer) --------------------------------------
 # Add entries as  "Name": "module"  (module relative to dmpclient.sandbox), and the name to __all__ below.
-_BEHAVIOUR_EXPORTS: dict[str, str] = {}
+_BEHAVIOUR_EXPORTS: dict[str, str] = {
+    "BehaviourAdmin": "admin",
+    "BehaviourParameters": "rules",
+    "SandboxBehaviour": "behaviour",
+    "SandboxStore": "store",
+    "create_behaviour": "behaviour",
+}
 # ---- end of sandbox-dmp re-exports ---------------------------------------------------------------------
 
 _WHERE.update(_BEHAVIOUR_EXPORTS)
