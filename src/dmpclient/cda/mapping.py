@@ -30,7 +30,7 @@ DMP rejections (uniqueId ≠ CDA id, typeCode, authors count EX_2.1-2020 …).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Final
 
@@ -256,7 +256,8 @@ def to_document_entry(
         header: the header (:func:`~dmpclient.cda.read_header`, or ``BuiltCda.header``).
         confidentiality_extra: codes added after the CDA's own (``MASQUE_PS``, ``INVISIBLE_PATIENT`` …): they
             are a choice of the sending application, not part of the CDA.
-        hash, size: SHA-1 (hex) and byte length of the exact document bytes (``BuiltCda.sha1`` / ``.size``).
+        hash: SHA-1 (hex) of the exact document bytes (``BuiltCda.sha1``).
+        size: byte length of the exact document bytes (``BuiltCda.size``).
         entry_uuid: the symbolic id of the entry in the submission (``Document01``…).
         default_tz: zone of CDA times written without offset (Europe/Paris).
         strict_j60: only produce formatCodes of the J60 value set we have (see :data:`DISPENSATION_FORMAT_CODE`).
@@ -588,30 +589,28 @@ def _author_findings(cda_authors: Sequence[AuthorHeader], xds_authors: Sequence[
             value=str(len(xds_authors)),
         )
     expected = [_author(a) for a in cda_authors]
-    expected_ids = sorted(a.person.id or "" for a in expected if a.person is not None)
-    got_ids = sorted(a.person.id or "" for a in xds_authors if a.person is not None)
-    if len(cda_authors) == len(xds_authors) and expected_ids != got_ids:
-        yield _finding(
-            "authors.person",
-            "authors",
-            f"XDS authorPerson ids {got_ids} ≠ CDA assignedAuthor ids {expected_ids}",
-            value=",".join(got_ids),
-        )
-    expected_orgs = sorted(o.id or "" for a in expected for o in a.institutions)
-    got_orgs = sorted(o.id or "" for a in xds_authors for o in a.institutions)
-    if len(cda_authors) == len(xds_authors) and expected_orgs != got_orgs:
-        yield _finding(
-            "authors.institution",
-            "authors",
-            f"XDS authorInstitution ids {got_orgs} ≠ CDA representedOrganization ids {expected_orgs}",
-            value=",".join(got_orgs),
-        )
-    expected_specs = sorted(s.code for a in expected for s in a.specialties)
-    got_specs = sorted(s.code for a in xds_authors for s in a.specialties)
-    if len(cda_authors) == len(xds_authors) and expected_specs != got_specs:
-        yield _finding(
-            "authors.specialty",
-            "authors",
-            f"XDS authorSpecialty {got_specs} ≠ CDA author/code {expected_specs}",
-            value=",".join(got_specs),
-        )
+    if len(cda_authors) != len(xds_authors):
+        return  # the parts are compared only when the authors pair up
+    for rule, xds_what, cda_what, values in _AUTHOR_PARTS:
+        want = sorted(v for a in expected for v in values(a))
+        got = sorted(v for a in xds_authors for v in values(a))
+        if want != got:
+            yield _finding(rule, "authors", f"XDS {xds_what} {got} ≠ CDA {cda_what} {want}", value=",".join(got))
+
+
+#: What the author comparison looks at: (rule, XDS name, CDA name, the values of one author).
+_AUTHOR_PARTS: Final[tuple[tuple[str, str, str, Callable[[Author], Iterable[str]]], ...]] = (
+    (
+        "authors.person",
+        "authorPerson ids",
+        "assignedAuthor ids",
+        lambda a: [a.person.id or ""] if a.person is not None else [],
+    ),
+    (
+        "authors.institution",
+        "authorInstitution ids",
+        "representedOrganization ids",
+        lambda a: [o.id or "" for o in a.institutions],
+    ),
+    ("authors.specialty", "authorSpecialty", "author/code", lambda a: [s.code for s in a.specialties]),
+)

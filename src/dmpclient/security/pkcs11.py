@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from dmpclient.errors import ConfigurationError, TokenError
-from dmpclient.security.signers import digest_info, hash_name, load_certificates
+from dmpclient.security.signers import digest_info, hash_name, load_certificates, order_chain
 
 __all__ = [
     "CPS_AUTHENTICATION_KEY_ID",
@@ -121,7 +121,8 @@ class Pkcs11Signer:
         Args:
             module_path: the PKCS#11 module (``libsofthsm2.so``, the ANS Cryptolib ``libcps3_pkcs11_lux.so``…).
             token_label: the token to use (default: the only token present).
-            key_label / key_id: select the private key by ``CKA_LABEL`` or ``CKA_ID``.
+            key_label: select the private key by ``CKA_LABEL``.
+            key_id: select the private key by ``CKA_ID``.
             certificate: select the key matching this certificate (object or DER/PEM); also used as the
                 signing certificate when the token holds none.
             pin: the user PIN (used for ``C_Login``, then forgotten).
@@ -174,7 +175,7 @@ class Pkcs11Signer:
             session=session,
             key=key,
             certificate=leaf,
-            chain=_order(leaf, [*others, *chain]),
+            chain=order_chain(leaf, [*others, *chain], keep_unrelated=False),
             raw_rsa=raw_rsa,
             description=description,
         )
@@ -241,20 +242,6 @@ def _as_certificate(value: x509.Certificate | bytes) -> x509.Certificate:
     if isinstance(value, x509.Certificate):
         return value
     return load_certificates(value)[0]
-
-
-def _order(leaf: x509.Certificate, others: Sequence[x509.Certificate]) -> list[x509.Certificate]:
-    chain = [leaf]
-    pool = [c for c in others if c != leaf]
-    current = leaf
-    while True:
-        issuer = next((c for c in pool if c.subject == current.issuer and c != current), None)
-        if issuer is None:
-            break
-        chain.append(issuer)
-        pool.remove(issuer)
-        current = issuer
-    return chain
 
 
 def _modulus(cert: x509.Certificate) -> int | None:

@@ -18,7 +18,7 @@ from typing import Final
 
 from dmpclient.errors import InputError, InvalidValue
 from dmpclient.ids import INS, validate_unique_id
-from dmpclient.xds._terms import (
+from dmpclient.terminology import (
     CONFIDENTIALITY_NORMAL,
     INVISIBLE_PATIENT,
     MASQUE_PS,
@@ -85,7 +85,8 @@ def signature_document_entry(
             the first; sourcePatientInfo too when ``patient_info`` is not given).
         patient_info: sourcePatientInfo (PID-5 required).
         legal_authenticator: defaults to the signer's person.
-        hash, size: optional (the repository computes them).
+        hash: optional SHA-1 of the signature bytes (the repository computes it).
+        size: optional byte length of the signature (the repository computes it).
 
     Raises:
         InputError: no document, naive signing time, duplicate uniqueId, no PID-5 available, signer without

@@ -288,7 +288,9 @@ def get_validator(
     Args:
         cache_dir: where compiled XSLT is kept on disk; ``None`` = :func:`cache_directory`, ``False`` =
             memory only.
-        phase, resource_map, fired_rules: see :func:`compile_schematron`.
+        phase: see :func:`compile_schematron`.
+        resource_map: see :func:`compile_schematron`.
+        fired_rules: see :func:`compile_schematron`.
 
     The returned validator compiles with Saxon lazily, on its first run.
     """

@@ -153,10 +153,11 @@ def check_confidentiality_transition(
     :class:`~dmpclient.terminology.Code` objects or bare strings (``"N"``, ``"MASQUE_PS"`` …). Used by the
     client guard before TD3.3a/b and by the sandbox.
 
-    >>> [f.rule for f in check_confidentiality_transition(["N"], ["N", "INVISIBLE_PATIENT"])]
-    ['dmp.confidentiality.invisibleAdded']
-    >>> check_confidentiality_transition(["N", "INVISIBLE_PATIENT"], ["N"])
-    []
+    Examples:
+        >>> [f.rule for f in check_confidentiality_transition(["N"], ["N", "INVISIBLE_PATIENT"])]
+        ['dmp.confidentiality.invisibleAdded']
+        >>> check_confidentiality_transition(["N", "INVISIBLE_PATIENT"], ["N"])
+        []
     """
     collector = Collector(Profile.DMP.layers)
     transition_into(
