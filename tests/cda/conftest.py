@@ -5,30 +5,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from lxml import etree
 
 from dmpclient.cda import DocumentHeaderInput
 from dmpclient.cda.demo import demo_header
-
-ROOT_CONFTEST = Path(__file__).resolve().parents[1] / "conftest.py"
-
-
-@pytest.fixture(scope="session")
-def house(request: pytest.FixtureRequest) -> ModuleType:
-    """The root ``tests/conftest.py`` module (``require``, ``require_tool``, ``require_module``).
-
-    Several test folders have their own ``conftest.py``, so ``import conftest`` would be ambiguous; the root
-    one is taken from pytest's plugin manager instead.
-    """
-    for plugin in request.config.pluginmanager.get_plugins():
-        file = getattr(plugin, "__file__", None)
-        if file and Path(file).resolve() == ROOT_CONFTEST:
-            assert isinstance(plugin, ModuleType)
-            return plugin
-    raise RuntimeError("root conftest not loaded")  # pragma: no cover
+from tests.house import house_fixture  # noqa: F401 - provides the `house` fixture to this folder
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ from types import ModuleType
 import pytest
 
 from dmpclient.security.pki import TestPki, create_test_pki
-
-ROOT_CONFTEST = Path(__file__).resolve().parents[1] / "conftest.py"
+from tests.house import house_fixture  # noqa: F401 - provides the `house` fixture to this folder
 
 XADES_ID_ATTRS = [
     "--id-attr:Id",
@@ -34,17 +33,6 @@ def _softhsm_available() -> bool:
         and find_softhsm2_module() is not None
         and importlib.util.find_spec("pkcs11") is not None
     )
-
-
-@pytest.fixture(scope="session")
-def house(request: pytest.FixtureRequest) -> ModuleType:
-    """The root ``tests/conftest.py`` module (``require``, ``require_tool``, ``require_module``)."""
-    for plugin in request.config.pluginmanager.get_plugins():
-        file = getattr(plugin, "__file__", None)
-        if file and Path(file).resolve() == ROOT_CONFTEST:
-            assert isinstance(plugin, ModuleType)
-            return plugin
-    raise RuntimeError("root conftest not loaded")  # pragma: no cover
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from dmpclient.errors import InputError, TokenError
 from dmpclient.security.pkcs11 import CPS_AUTHENTICATION_KEY_ID, CPS_SIGNATURE_KEY_ID, Pkcs11Signer
 from dmpclient.security.pki import TestPki
-from dmpclient.security.signers import Signer, SoftwareSigner, digest_info
+from dmpclient.security.signers import Signer, SoftwareSigner, digest_info, order_chain
 
 DATA = b"<SignedInfo>exemple</SignedInfo>"
 
@@ -32,6 +32,14 @@ def test_software_signer_chain_is_leaf_first_up_to_the_root(pki: TestPki) -> Non
         "CN=TEST AC RACINE IGC-SANTE ELEMENTAIRE",
     ]
     assert chain[0] == pki.certificate("prof-sign")
+
+
+def test_order_chain_keeps_unrelated_certificates_only_when_asked(pki: TestPki) -> None:
+    leaf, issuer, root = pki.signer("prof-sign").chain
+    unrelated = pki.signer("ej-sign").certificate
+    shuffled = [root, unrelated, leaf, issuer]
+    assert order_chain(leaf, shuffled) == [leaf, issuer, root, unrelated]  # software keys keep extras last
+    assert order_chain(leaf, shuffled, keep_unrelated=False) == [leaf, issuer, root]  # tokens drop them
 
 
 def test_software_signer_refuses_wrong_pkcs12_password(pki: TestPki) -> None:

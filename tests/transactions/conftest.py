@@ -52,8 +52,12 @@ def ctx(make_ctx: Callable[..., RequestContext]) -> RequestContext:
     return make_ctx()
 
 
+#: The type of the :func:`example` fixture.
+Example = Callable[[str], SoapMessage]
+
+
 @pytest.fixture(scope="session")
-def example(official_examples: Path) -> Callable[[str], SoapMessage]:
+def example(official_examples: Path) -> Example:
     """An official example file read as a received SoapMessage: ``example("td0.2-test-existence.response.xml")``."""
 
     def read(name: str) -> SoapMessage:

@@ -52,6 +52,7 @@ from dmpclient._xml import NS
 __all__ = [
     "EXAMPLE_ARTEFACTS",
     "NIL_PLACEHOLDERS",
+    "REQUEST_IGNORES",
     "UUID_VALUE",
     "VOLATILE",
     "Rule",
@@ -271,6 +272,10 @@ EXAMPLE_ARTEFACTS: Final[tuple[Rule, ...]] = (
     drop("wsa:ReplyTo/@mustUnderstand"),
     drop("wsa:Action/@mustUnderstand"),
 )
+
+#: A request of ours against the official example: volatile values, example artefacts and ``wsa:To`` (the
+#: environment's URL) ignored.
+REQUEST_IGNORES: Final[tuple[Rule, ...]] = (*VOLATILE, *EXAMPLE_ARTEFACTS, any_value("wsa:To/text()"))
 
 
 # ------------------------------------------------------------------------------------------- compare

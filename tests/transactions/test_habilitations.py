@@ -11,7 +11,7 @@ from dmpclient.context import AccessMode, CardType
 from dmpclient.errors import DMPStatusError, InvalidValue, NIARefused, ProtocolError, RuleViolation, SoapFaultError
 from dmpclient.ids import INS, InsOid
 from dmpclient.security.vihf import parse_vihf
-from dmpclient.soap import SoapMessage, fault_response, read_message
+from dmpclient.soap import fault_response, read_message
 from dmpclient.transactions._base import RequestContext
 from dmpclient.transactions.habilitations import (
     AuthorizationAction,
@@ -33,14 +33,12 @@ from dmpclient.transactions.habilitations import (
     parse_set_authorization_response,
 )
 
-from .conftest import received
-from .structural import EXAMPLE_ARTEFACTS, VOLATILE, any_value, assert_same_structure
+from .conftest import Example, received
+from .structural import REQUEST_IGNORES, assert_same_structure
 
 pytestmark = pytest.mark.shared
 
 INS_ = INS.parse("207058575627097")
-REQUEST_IGNORES = (*VOLATILE, *EXAMPLE_ARTEFACTS, any_value("wsa:To/text()"))
-Example = Callable[[str], SoapMessage]
 
 
 def with_card(ctx: RequestContext, card: CardType) -> RequestContext:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from dmpclient.errors import HL7AcknowledgementError, NIARefused, ProtocolError, RuleViolation, SoapFaultError
 from dmpclient.ids import INS, InsOid
 from dmpclient.security.vihf import parse_vihf
-from dmpclient.soap import SoapMessage, fault_response, read_message
+from dmpclient.soap import fault_response, read_message
 from dmpclient.transactions import TRANSACTIONS, spec_for_body
 from dmpclient.transactions._base import RequestContext
 from dmpclient.transactions.patients import (
@@ -36,16 +34,13 @@ from dmpclient.transactions.patients import (
     patients_transaction,
 )
 
-from .conftest import received
-from .structural import EXAMPLE_ARTEFACTS, VOLATILE, any_value, assert_same_structure, structural_differences
+from .conftest import Example, received
+from .structural import REQUEST_IGNORES, VOLATILE, assert_same_structure, structural_differences
 
 pytestmark = pytest.mark.shared
 
 EXAMPLE_INS = INS.parse("207058575627097")
-REQUEST_IGNORES = (*VOLATILE, *EXAMPLE_ARTEFACTS, any_value("wsa:To/text()"))
 RESPONSE_IGNORES = (*VOLATILE,)
-
-Example = Callable[[str], SoapMessage]
 
 
 # --------------------------------------------------------------------------------------- TD0.2 build

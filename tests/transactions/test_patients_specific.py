@@ -10,7 +10,7 @@ import pytest
 from dmpclient.context import AccessMode
 from dmpclient.errors import DMPStatusError, InvalidValue, ProtocolError, RuleViolation, SoapFaultError
 from dmpclient.ids import INS
-from dmpclient.soap import SoapMessage, fault_response, read_message
+from dmpclient.soap import fault_response, read_message
 from dmpclient.transactions._base import RequestContext
 from dmpclient.transactions.patients import PatientIdentifier
 from dmpclient.transactions.patients_specific import (
@@ -26,13 +26,10 @@ from dmpclient.transactions.patients_specific import (
     parse_patient_list_response,
 )
 
-from .conftest import received
-from .structural import EXAMPLE_ARTEFACTS, VOLATILE, any_value, assert_same_structure
+from .conftest import Example, received
+from .structural import REQUEST_IGNORES, assert_same_structure
 
 pytestmark = pytest.mark.shared
-
-REQUEST_IGNORES = (*VOLATILE, *EXAMPLE_ARTEFACTS, any_value("wsa:To/text()"))
-Example = Callable[[str], SoapMessage]
 
 
 def test_td04_request_has_the_structure_of_the_official_example(ctx: RequestContext, example: Example) -> None:

@@ -10,7 +10,7 @@ from dmpclient.context import AccessMode
 from dmpclient.errors import HL7AcknowledgementError, ProtocolError, RuleViolation, SoapFaultError
 from dmpclient.ids import INS
 from dmpclient.security.vihf import parse_vihf
-from dmpclient.soap import SoapMessage, fault_response, read_message
+from dmpclient.soap import fault_response, read_message
 from dmpclient.transactions._base import RequestContext
 from dmpclient.transactions.patients import (
     Address,
@@ -33,13 +33,10 @@ from dmpclient.transactions.pdq import (
     parse_patient_search_response,
 )
 
-from .conftest import received
-from .structural import EXAMPLE_ARTEFACTS, VOLATILE, any_value, assert_same_structure, drop, skip
+from .conftest import Example, received
+from .structural import REQUEST_IGNORES, VOLATILE, assert_same_structure, drop, skip
 
 pytestmark = pytest.mark.shared
-
-REQUEST_IGNORES = (*VOLATILE, *EXAMPLE_ARTEFACTS, any_value("wsa:To/text()"))
-Example = Callable[[str], SoapMessage]
 
 
 @pytest.fixture(scope="module")

@@ -50,3 +50,10 @@ def test_shared_body_needs_a_discriminator() -> None:
 
 def test_retired_transactions_are_not_offered() -> None:
     assert not {"TD0.0", "TD1.1", "TD1.2", "TD1.3b", "TD1.4", "TD1.5"} & set(TRANSACTIONS)
+
+
+def test_specs_carry_the_aliases_a_server_accepts() -> None:
+    assert TRANSACTIONS["TD0.3"].aliases == ("urn:hl7-org:v3:setAuthorization",)
+    assert TRANSACTIONS["TD1.6"].aliases == ("urn:hl7-org:v3:listAuthorizationByPatient",)
+    assert TRANSACTIONS["TD0.5"].aliases == ("urn:ihe:iti:pdqv3:2007:PDQSupplier_Service:findCandidatesQuery",)
+    assert TRANSACTIONS["TD0.2"].aliases == TRANSACTIONS["TD0.4"].aliases == ()

@@ -8,6 +8,7 @@ mapping or the consistency checker reports the problems). Times are kept as the 
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -79,31 +80,41 @@ class PersonName(BaseModel):
         return " ".join(p for p in (*self.given, *self.family) if p)
 
 
-class PersonHeader(BaseModel):
-    """An ``assignedAuthor`` / ``assignedEntity`` with a person."""
+class _NationallyIdentified(BaseModel):
+    """``ids`` among which one may carry the national root (:attr:`_NATIONAL_ROOT`: IDNPS or IDNST)."""
 
     model_config = _LENIENT
 
+    _NATIONAL_ROOT: ClassVar[str]
+
     ids: tuple[Identifier, ...] = ()
-    code: Code | None = None
-    name: PersonName | None = None
-    telecoms: tuple[str, ...] = ()
+
+    def _national(self) -> Identifier | None:
+        national = next((i for i in self.ids if i.root == self._NATIONAL_ROOT and i.extension), None)
+        return national if national is not None else next((i for i in self.ids if i.extension), None)
 
     @property
     def idnat(self) -> str | None:
-        """The national id (``id`` with the IDNPS root), else the first id's extension."""
-        for i in self.ids:
-            if i.root == IDNPS_OID and i.extension:
-                return i.extension
-        return next((i.extension for i in self.ids if i.extension), None)
+        """The national id (``id`` with the IDNPS root for a person, IDNST for a structure), else the first
+        id's extension."""
+        ident = self._national()
+        return ident.extension if ident is not None else None
 
     @property
     def id_root(self) -> str | None:
         """Root of the id :attr:`idnat` comes from."""
-        for i in self.ids:
-            if i.root == IDNPS_OID and i.extension:
-                return i.root
-        return next((i.root for i in self.ids if i.extension), None)
+        ident = self._national()
+        return ident.root if ident is not None else None
+
+
+class PersonHeader(_NationallyIdentified):
+    """An ``assignedAuthor`` / ``assignedEntity`` with a person."""
+
+    _NATIONAL_ROOT: ClassVar[str] = IDNPS_OID
+
+    code: Code | None = None
+    name: PersonName | None = None
+    telecoms: tuple[str, ...] = ()
 
     @property
     def family_name(self) -> str | None:
@@ -116,31 +127,14 @@ class PersonHeader(BaseModel):
         return self.name.given[0] if self.name and self.name.given else None
 
 
-class OrganizationHeader(BaseModel):
+class OrganizationHeader(_NationallyIdentified):
     """An organisation: ids, name, and ``standardIndustryClassCode`` (cadre d'exercice) when present."""
 
-    model_config = _LENIENT
+    _NATIONAL_ROOT: ClassVar[str] = IDNST_OID
 
-    ids: tuple[Identifier, ...] = ()
     name: str | None = None
     industry_code: Code | None = None
     telecoms: tuple[str, ...] = ()
-
-    @property
-    def idnat(self) -> str | None:
-        """The structure national id (``id`` with the IDNST root), else the first id's extension."""
-        for i in self.ids:
-            if i.root == IDNST_OID and i.extension:
-                return i.extension
-        return next((i.extension for i in self.ids if i.extension), None)
-
-    @property
-    def id_root(self) -> str | None:
-        """Root of the id :attr:`idnat` comes from."""
-        for i in self.ids:
-            if i.root == IDNST_OID and i.extension:
-                return i.root
-        return next((i.root for i in self.ids if i.extension), None)
 
 
 class AuthorHeader(BaseModel):

@@ -31,6 +31,16 @@ def trust_option(func: Any) -> Any:
     )(func)
 
 
+#: ``--pki DIR`` (required): the test PKI whose keys sign (``vihf build``, ``xades sign``).
+test_pki_option = click.option(
+    "--pki",
+    "pki_dir",
+    required=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="A test PKI made by 'dmpclient pki init'.",
+)
+
+
 def load_trust(trust: tuple[Path, ...], trust_pki: Path | None) -> Any:
     """The TrustStore of ``--trust`` / ``--pki`` (None when neither is given)."""
     from dmpclient.security.certificates import TrustStore
@@ -152,13 +162,7 @@ def _print_token(d: dict[str, Any]) -> None:
 
 
 @vihf.command("build")
-@click.option(
-    "--pki",
-    "pki_dir",
-    required=True,
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="A test PKI made by 'dmpclient pki init'.",
-)
+@test_pki_option
 @click.option(
     "--mode", type=click.Choice(["DIRECTE", "INDIRECTE", "INDIRECTE_RENFORCEE"]), default="DIRECTE", show_default=True
 )

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from dmpclient.cli._common import EXIT_INVALID, EXIT_USAGE, console, fail, handle_errors, json_option, print_json
-from dmpclient.cli.vihf import load_trust, parse_time, trust_option
+from dmpclient.cli.vihf import load_trust, parse_time, test_pki_option, trust_option
 
 __all__ = ["xades"]
 
@@ -101,13 +101,7 @@ def verify(
 
 
 @xades.command("sign")
-@click.option(
-    "--pki",
-    "pki_dir",
-    required=True,
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="A test PKI made by 'dmpclient pki init'.",
-)
+@test_pki_option
 @click.option(
     "--signer",
     "signer_name",

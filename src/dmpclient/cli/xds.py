@@ -51,8 +51,7 @@ def _entry_lines(d: DocumentEntry) -> list[str]:
         f"  patientId      {d.patient_id or '-'}",
         f"  creationTime   {d.creation_time.isoformat() if d.creation_time else '-'}",
     ]
-    lines += [f"  author         {_author(a)}" for a in d.authors]
-    lines += [f"  [yellow]issue[/yellow]          {i.field}: {i.message} ({i.value!r})" for i in d.issues]
+    lines += _authors_and_issues(d)
     lines += [f"  [yellow]unknown code[/yellow]   {f.field}: {f.code} not in {f.value_set}" for f in d.unknown_codes]
     return lines
 
@@ -66,9 +65,14 @@ def _ss_lines(s: SubmissionSet) -> list[str]:
         f"  contentType    {_code(s.content_type_code)}",
         f"  patientId      {s.patient_id or '-'}",
     ]
-    lines += [f"  author         {_author(a)}" for a in s.authors]
-    lines += [f"  [yellow]issue[/yellow]          {i.field}: {i.message} ({i.value!r})" for i in s.issues]
-    return lines
+    return lines + _authors_and_issues(s)
+
+
+def _authors_and_issues(obj: DocumentEntry | SubmissionSet) -> list[str]:
+    return [
+        *(f"  author         {_author(a)}" for a in obj.authors),
+        *(f"  [yellow]issue[/yellow]          {i.field}: {i.message} ({i.value!r})" for i in obj.issues),
+    ]
 
 
 def summarize(message: ParsedMessage) -> list[str]:

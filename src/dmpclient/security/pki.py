@@ -26,8 +26,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -40,7 +40,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from dmpclient.context import ActingContext, AuthenticationMode, Professional, SoftwareIdentity, Structure
 from dmpclient.errors import ConfigurationError
 from dmpclient.security.certificates import TrustStore, certificate_fingerprint, dn_string
-from dmpclient.security.reports import extended_key_usages, key_usages
+from dmpclient.security.reports import KEY_USAGE_FIELDS, extended_key_usages, key_usages
 from dmpclient.security.signers import SoftwareSigner, load_certificates
 
 if TYPE_CHECKING:
@@ -282,6 +282,20 @@ class _Issued:
     cert: x509.Certificate
 
 
+@dataclass(frozen=True)
+class _LeafProfile:
+    """What a leaf certificate is (its expired / revoked test variants share it)."""
+
+    role: str
+    subject: x509.Name
+    issuer: _Issued
+    ku: x509.KeyUsage
+    eku: list[x509.ObjectIdentifier]
+    idnat: str | None = None
+    extra: Sequence[tuple[x509.ObjectIdentifier, bytes]] = ()
+    san: list[x509.GeneralName] | None = None
+
+
 def _igc_name(cn: str) -> x509.Name:
     return x509.Name(
         [
@@ -351,16 +365,7 @@ def _builder(
 
 
 def _ku(**flags: bool) -> x509.KeyUsage:
-    names = (
-        "digital_signature",
-        "content_commitment",
-        "key_encipherment",
-        "data_encipherment",
-        "key_agreement",
-        "key_cert_sign",
-        "crl_sign",
-    )
-    return x509.KeyUsage(**{n: flags.get(n, False) for n in names}, encipher_only=False, decipher_only=False)
+    return x509.KeyUsage(**{n: flags.get(n, False) for n in KEY_USAGE_FIELDS}, encipher_only=False, decipher_only=False)
 
 
 def _policies() -> x509.CertificatePolicies:
@@ -422,16 +427,9 @@ def create_test_pki(
 
     def leaf(
         name: str,
-        role: str,
         description: str,
-        subject: x509.Name,
-        issuer: _Issued,
+        profile: _LeafProfile,
         *,
-        ku: x509.KeyUsage,
-        eku: list[x509.ObjectIdentifier],
-        idnat: str | None = None,
-        san: list[x509.GeneralName] | None = None,
-        extra: list[tuple[x509.ObjectIdentifier, bytes]] = (),  # type: ignore[assignment]
         expired: bool = False,
         is_revoked: bool = False,
         key: rsa.RSAPrivateKey | None = None,
@@ -445,75 +443,68 @@ def create_test_pki(
                 t0 + dt.timedelta(days=3 * 365),
             )
         )
-        b = _builder(subject, issuer, k.public_key(), start, end)
+        issuer = profile.issuer
+        b = _builder(profile.subject, issuer, k.public_key(), start, end)
         b = b.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        b = b.add_extension(ku, critical=True)
-        b = b.add_extension(x509.ExtendedKeyUsage(eku), critical=False)
+        b = b.add_extension(profile.ku, critical=True)
+        b = b.add_extension(x509.ExtendedKeyUsage(profile.eku), critical=False)
         b = b.add_extension(_policies(), critical=False)
-        if san:
-            b = b.add_extension(x509.SubjectAlternativeName(san), critical=False)
-        for oid, value in extra:
+        if profile.san:
+            b = b.add_extension(x509.SubjectAlternativeName(profile.san), critical=False)
+        for oid, value in profile.extra:
             b = b.add_extension(x509.UnrecognizedExtension(oid, value), critical=False)
         cert = b.sign(issuer.key, hashes.SHA256())
         issued[name] = _Issued(k, cert)
         chain = [cert, issuer.cert, root.cert]
-        entries[name] = _write_leaf(root_dir, name, role, description, k, chain, password, idnat, expired, is_revoked)
+        entries[name] = _write_leaf(
+            root_dir, name, profile.role, description, k, chain, password, profile.idnat, expired, is_revoked
+        )
         if is_revoked:
             revoked["personnes" if issuer is pers else "organisations"].append(cert)
 
-    prof_subject = _professional_name(ids)
     prof_ext = [
         (OID_PROFESSION, bytes([0x02, 0x01, int(ids.profession)]) if ids.profession.isdigit() else b"\x05\x00"),
         (OID_SITUATION, bytes.fromhex("040183")),
         (OID_SPECIALITY, _utf8_seq(ids.specialty)),
     ]
-    sign_ku = _ku(digital_signature=True, content_commitment=True)
-    auth_ku = _ku(digital_signature=True)
     email = [ExtendedKeyUsageOID.EMAIL_PROTECTION]
     client = [ExtendedKeyUsageOID.CLIENT_AUTH]
-    leaf(
-        "prof-sign",
+    prof_sign = _LeafProfile(
         "cps-signature",
-        "CPS-like signature certificate (signs VIHF and XAdES in DIRECTE mode)",
-        prof_subject,
+        _professional_name(ids),
         pers,
-        ku=_ku(content_commitment=True),
-        eku=email,
+        _ku(content_commitment=True),
+        email,
         idnat=ids.professional_id,
         extra=prof_ext,
     )
+    leaf("prof-sign", "CPS-like signature certificate (signs VIHF and XAdES in DIRECTE mode)", prof_sign)
     leaf(
         "prof-auth",
-        "cps-authentication",
         "CPS-like authentication certificate (TLS client in DIRECTE mode)",
-        prof_subject,
-        pers,
-        ku=auth_ku,
-        eku=client,
-        idnat=ids.professional_id,
-        extra=prof_ext,
+        replace(prof_sign, role="cps-authentication", ku=_ku(digital_signature=True), eku=client),
     )
+    org_auth: dict[str, _LeafProfile] = {}
+    org_sign: dict[str, _LeafProfile] = {}
     for level, idnat, org in (("ej", ids.ej_id, ids.ej_name), ("eg", ids.eg_id, ids.eg_name)):
-        leaf(
-            f"{level}-auth",
+        org_auth[level] = _LeafProfile(
             "org-auth-cli",
-            f"ORG AUTH_CLI of the FINESS {level.upper()} {idnat} (TLS client)",
             _structure_name(ids.department, org, idnat, f"DMPCLIENT TEST AUTH_CLI {idnat}"),
             orgs,
-            ku=auth_ku,
-            eku=client,
-            idnat=idnat,
+            _ku(digital_signature=True),
+            client,
+            idnat,
         )
-        leaf(
-            f"{level}-sign",
+        org_sign[level] = _LeafProfile(
             "org-sign",
-            f"ORG SIGN of the FINESS {level.upper()} {idnat} (VIHF, XAdES)",
             _structure_name(ids.department, org, idnat, f"DMPCLIENT TEST SIGN {idnat}"),
             orgs,
-            ku=sign_ku,
-            eku=email,
-            idnat=idnat,
+            _ku(digital_signature=True, content_commitment=True),
+            email,
+            idnat,
         )
+        leaf(f"{level}-auth", f"ORG AUTH_CLI of the FINESS {level.upper()} {idnat} (TLS client)", org_auth[level])
+        leaf(f"{level}-sign", f"ORG SIGN of the FINESS {level.upper()} {idnat} (VIHF, XAdES)", org_sign[level])
     san: list[x509.GeneralName] = []
     for host in ids.server_names:
         try:
@@ -530,86 +521,22 @@ def create_test_pki(
             x509.NameAttribute(NameOID.COMMON_NAME, ids.server_names[0]),
         ]
     )
-    server_ku = _ku(digital_signature=True, key_encipherment=True)
-    server_eku = [ExtendedKeyUsageOID.SERVER_AUTH]
-    leaf(
-        "dmp-server",
+    server = _LeafProfile(
         "server",
-        "DMP server certificate (sandbox TLS)",
         server_subject,
         orgs,
-        ku=server_ku,
-        eku=server_eku,
+        _ku(digital_signature=True, key_encipherment=True),
+        [ExtendedKeyUsageOID.SERVER_AUTH],
         san=san,
     )
-    leaf(
-        "dmp-server-expired",
-        "server",
-        "expired DMP server certificate (negative tests)",
-        server_subject,
-        orgs,
-        ku=server_ku,
-        eku=server_eku,
-        san=san,
-        expired=True,
-    )
-    leaf(
-        "prof-sign-expired",
-        "cps-signature",
-        "expired signature certificate (negative tests)",
-        prof_subject,
-        pers,
-        ku=_ku(content_commitment=True),
-        eku=email,
-        idnat=ids.professional_id,
-        extra=prof_ext,
-        expired=True,
-    )
-    leaf(
-        "ej-auth-expired",
-        "org-auth-cli",
-        "expired ORG AUTH_CLI (negative tests)",
-        _structure_name(ids.department, ids.ej_name, ids.ej_id, f"DMPCLIENT TEST AUTH_CLI {ids.ej_id}"),
-        orgs,
-        ku=auth_ku,
-        eku=client,
-        idnat=ids.ej_id,
-        expired=True,
-    )
-    leaf(
-        "prof-sign-revoked",
-        "cps-signature",
-        "revoked signature certificate (in the CRL)",
-        prof_subject,
-        pers,
-        ku=_ku(content_commitment=True),
-        eku=email,
-        idnat=ids.professional_id,
-        extra=prof_ext,
-        is_revoked=True,
-    )
-    leaf(
-        "ej-sign-revoked",
-        "org-sign",
-        "revoked ORG SIGN (in the CRL)",
-        _structure_name(ids.department, ids.ej_name, ids.ej_id, f"DMPCLIENT TEST SIGN {ids.ej_id}"),
-        orgs,
-        ku=sign_ku,
-        eku=email,
-        idnat=ids.ej_id,
-        is_revoked=True,
-    )
-    leaf(
-        "ej-auth-revoked",
-        "org-auth-cli",
-        "revoked ORG AUTH_CLI (in the CRL)",
-        _structure_name(ids.department, ids.ej_name, ids.ej_id, f"DMPCLIENT TEST AUTH_CLI {ids.ej_id}"),
-        orgs,
-        ku=auth_ku,
-        eku=client,
-        idnat=ids.ej_id,
-        is_revoked=True,
-    )
+    leaf("dmp-server", "DMP server certificate (sandbox TLS)", server)
+    # negative-test variants: the same profiles, expired or revoked
+    leaf("dmp-server-expired", "expired DMP server certificate (negative tests)", server, expired=True)
+    leaf("prof-sign-expired", "expired signature certificate (negative tests)", prof_sign, expired=True)
+    leaf("ej-auth-expired", "expired ORG AUTH_CLI (negative tests)", org_auth["ej"], expired=True)
+    leaf("prof-sign-revoked", "revoked signature certificate (in the CRL)", prof_sign, is_revoked=True)
+    leaf("ej-sign-revoked", "revoked ORG SIGN (in the CRL)", org_sign["ej"], is_revoked=True)
+    leaf("ej-auth-revoked", "revoked ORG AUTH_CLI (in the CRL)", org_auth["ej"], is_revoked=True)
 
     for label, ca_ in (("root", root), ("organisations", orgs), ("personnes", pers)):
         _write(root_dir / "ca" / f"{label}.cert.pem", ca_.cert.public_bytes(serialization.Encoding.PEM))

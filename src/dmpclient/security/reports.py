@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Final
 
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from pydantic import BaseModel, ConfigDict
 
 from dmpclient.errors import Finding, Severity
-from dmpclient.security.certificates import certificate_fingerprint, dn_string
+from dmpclient.security.certificates import TrustStore, certificate_fingerprint, dn_string, verify_chain
 
-__all__ = ["CertificateInfo", "Check", "checks_to_findings"]
+__all__ = ["KEY_USAGE_FIELDS", "CertificateInfo", "Check", "chain_check", "checks_to_findings"]
 
 
 class Check(BaseModel):
@@ -44,6 +45,29 @@ def checks_to_findings(checks: list[Check], *, prefix: str, location: str | None
         severity = c.severity if c.ok is False else Severity.INFO
         findings.append(Finding(rule=f"{prefix}.{c.name}", message=c.message, severity=severity, location=location))
     return findings
+
+
+def chain_check(
+    cert: x509.Certificate,
+    trust: TrustStore | Sequence[x509.Certificate] | None,
+    at: dt.datetime,
+    add: Callable[[str, bool | None, str, Severity], object],
+) -> None:
+    """The ``certificate-chain`` step of the VIHF and XAdES verifiers, reported through ``add``.
+
+    Without anchors it is reported as not checked (``ok`` None, severity info).
+    """
+    if trust is None:
+        add("certificate-chain", None, "no trust anchors configured: chain not checked", Severity.INFO)
+        return
+    store = trust if isinstance(trust, TrustStore) else TrustStore(tuple(trust))
+    result = verify_chain(cert, store, at=at, raise_on_failure=False)
+    add(
+        "certificate-chain",
+        result.ok,
+        "chains to a trust anchor" if result.ok else result.reason or "untrusted",
+        Severity.ERROR,
+    )
 
 
 class CertificateInfo(BaseModel):
@@ -86,7 +110,8 @@ class CertificateInfo(BaseModel):
         return self.model_dump(mode="json")
 
 
-_KU_FIELDS = (
+#: The boolean fields of :class:`cryptography.x509.KeyUsage` (besides encipher_only / decipher_only).
+KEY_USAGE_FIELDS: Final = (
     "digital_signature",
     "content_commitment",
     "key_encipherment",
@@ -114,7 +139,7 @@ def key_usages(cert: x509.Certificate) -> list[str]:
     except x509.ExtensionNotFound:
         return []
     names = []
-    for f in _KU_FIELDS:
+    for f in KEY_USAGE_FIELDS:
         if getattr(ku, f):
             names.append("nonRepudiation" if f == "content_commitment" else _camel(f))
     return names

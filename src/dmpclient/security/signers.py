@@ -123,19 +123,22 @@ def load_certificates(source: bytes | str | os.PathLike[str]) -> list[x509.Certi
         return [x509.load_der_x509_certificate(data)]
 
 
-def _order_chain(leaf: x509.Certificate, others: Sequence[x509.Certificate]) -> list[x509.Certificate]:
-    """Leaf first, then each issuer found among ``others`` (by subject name); unrelated ones appended."""
+def order_chain(
+    leaf: x509.Certificate, others: Sequence[x509.Certificate], *, keep_unrelated: bool = True
+) -> list[x509.Certificate]:
+    """Leaf first, then each issuer found among ``others`` (by subject name, never the current certificate
+    again); the unrelated ones are appended when ``keep_unrelated`` (software keys), dropped otherwise (tokens)."""
     chain = [leaf]
     pool = [c for c in others if c != leaf]
     current = leaf
     while pool:
-        issuer = next((c for c in pool if c.subject == current.issuer), None)
-        if issuer is None or issuer == current:
+        issuer = next((c for c in pool if c.subject == current.issuer and c != current), None)
+        if issuer is None:
             break
         chain.append(issuer)
         pool.remove(issuer)
         current = issuer
-    return chain + pool
+    return chain + pool if keep_unrelated else chain
 
 
 class SoftwareSigner:
@@ -159,7 +162,7 @@ class SoftwareSigner:
             raise TokenError("the private key does not match the certificate")
         self._key = key
         self._certificate = certificate
-        self._chain = _order_chain(certificate, list(chain))
+        self._chain = order_chain(certificate, list(chain))
 
     @classmethod
     def from_pem(

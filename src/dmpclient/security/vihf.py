@@ -39,8 +39,8 @@ from dmpclient.errors import (
 )
 from dmpclient.ids import INS, StructureId
 from dmpclient.security import xmldsig
-from dmpclient.security.certificates import TrustStore, dn_string, same_dn, verify_chain
-from dmpclient.security.reports import CertificateInfo, Check, checks_to_findings
+from dmpclient.security.certificates import TrustStore, dn_string, same_dn
+from dmpclient.security.reports import CertificateInfo, Check, chain_check, checks_to_findings
 from dmpclient.security.signers import Signer
 
 __all__ = [
@@ -966,19 +966,16 @@ def verify_vihf(
         add("signature-present", False, "ds:Signature has no SignedInfo")
         return finish()
     add("signature-present", True, "one enveloped ds:Signature")
-    c14n = si.find(f"{{{DS}}}CanonicalizationMethod")
-    sm = si.find(f"{{{DS}}}SignatureMethod")
     refs = si.findall(f"{{{DS}}}Reference")
-    c14n_uri = c14n.get("Algorithm") if c14n is not None else None
-    sm_uri = sm.get("Algorithm") if sm is not None else None
+    c14n_uri = xmldsig.algorithm_of(si, "CanonicalizationMethod")
+    sm_uri = xmldsig.algorithm_of(si, "SignatureMethod")
     report["canonicalization"] = c14n_uri
     report["signature_method"] = sm_uri
     if len(refs) != 1:
         add("reference", False, f"expected exactly one Reference, found {len(refs)} (signature wrapping?)")
         return finish()
     ref = refs[0]
-    dm = ref.find(f"{{{DS}}}DigestMethod")
-    dm_uri = dm.get("Algorithm") if dm is not None else None
+    dm_uri = xmldsig.algorithm_of(ref, "DigestMethod")
     report["digest_method"] = dm_uri
     transforms = xmldsig.parse_transforms(ref)
     refused = [u for u in (c14n_uri, sm_uri, dm_uri, *(t.algorithm for t in transforms)) if u not in allowed]
@@ -1026,8 +1023,7 @@ def verify_vihf(
     report["certificate"] = CertificateInfo.from_der(der, cert, parse_error)
     add("key-info", True, "signing certificate embedded")
     try:
-        value = xmldsig.b64decode(sig.findtext(f"{{{DS}}}SignatureValue"), what="SignatureValue")
-        valid = xmldsig.verify_signature_value(public_key, value, xmldsig.canonical_signed_info(si), sm_uri or "")
+        valid = xmldsig.signature_value_verifies(sig, si, public_key, sm_uri or "")
     except SignatureError as exc:
         add("signature-value", False, str(exc))
         return finish()
@@ -1058,12 +1054,7 @@ def _certificate_checks(
     require_issuer_match: bool,
     add: Callable[..., bool],
 ) -> None:
-    if trust is None:
-        add("certificate-chain", None, "no trust anchors configured: chain not checked", Severity.INFO)
-    else:
-        store = trust if isinstance(trust, TrustStore) else TrustStore(tuple(trust))
-        chain = verify_chain(cert, store, at=when, raise_on_failure=False)
-        add("certificate-chain", chain.ok, "chains to a trust anchor" if chain.ok else chain.reason or "untrusted")
+    chain_check(cert, trust, when, add)
     try:
         ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
         usable = ku.digital_signature or ku.content_commitment

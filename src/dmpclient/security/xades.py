@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -38,8 +38,8 @@ from dmpclient import _xml
 from dmpclient._xml import NS, C14NMethod
 from dmpclient.errors import CertificateError, Finding, InputError, Severity, SignatureError, XMLError
 from dmpclient.security import xmldsig
-from dmpclient.security.certificates import TrustStore, dn_string, same_dn, verify_chain
-from dmpclient.security.reports import CertificateInfo, Check, checks_to_findings
+from dmpclient.security.certificates import TrustStore, dn_string, same_dn
+from dmpclient.security.reports import CertificateInfo, Check, chain_check, checks_to_findings
 from dmpclient.security.signers import Signer
 
 __all__ = [
@@ -152,17 +152,49 @@ def _strip_declaration(head: bytes) -> int:
     return offset
 
 
-def _hash_canonical(source: bytes | str | os.PathLike[str], algorithm: str) -> bytes:
-    h = hashlib.new(algorithm)
-    if isinstance(source, bytes):
-        h.update(source[_strip_declaration(source[:256]) :])
-        return h.digest()
-    with open(source, "rb") as f:
-        head = f.read(_CHUNK)
-        h.update(head[_strip_declaration(head[:256]) :])
-        while chunk := f.read(_CHUNK):
+class _StreamDigests(NamedTuple):
+    size: int
+    raw: dict[str, bytes]
+    canonical: dict[str, bytes]
+
+
+def _stream_digests(
+    source: bytes | str | os.PathLike[str],
+    *,
+    raw: Sequence[str] = (),
+    canonical: Sequence[str] = (),
+    chunk_size: int = _CHUNK,
+    usedforsecurity: bool = True,
+) -> _StreamDigests:
+    """One streaming pass over a document (also serves :func:`dmpclient.transactions.digest_source`).
+
+    Gives its byte count, the digests (hashlib names) of every byte for ``raw`` and of the bytes after a leading
+    XML declaration for ``canonical`` — the manifest digest of a document already in C14N 1.0 with comments
+    form. A file is read ``chunk_size`` bytes at a time (opened with :meth:`Path.open`), never whole.
+    ``usedforsecurity`` is passed to the ``raw`` hashers (False for the XDS integrity SHA-1).
+    """
+    whole = {name: hashlib.new(name, usedforsecurity=usedforsecurity) for name in raw}
+    after = {name: hashlib.new(name) for name in canonical}
+
+    def update(chunk: bytes, first: bool) -> None:
+        for h in whole.values():
             h.update(chunk)
-    return h.digest()
+        if after:
+            # the declaration is short: it always fits in the first chunk (>= 256 bytes)
+            tail = chunk[_strip_declaration(chunk[:256]) :] if first else chunk
+            for h in after.values():
+                h.update(tail)
+
+    if isinstance(source, bytes):
+        update(source, True)
+        size = len(source)
+    else:
+        size = 0
+        with Path(source).open("rb") as handle:
+            while chunk := handle.read(chunk_size):
+                update(chunk, size == 0)
+                size += len(chunk)
+    return _StreamDigests(size, {n: h.digest() for n, h in whole.items()}, {n: h.digest() for n, h in after.items()})
 
 
 def _parse_document(source: bytes | str | os.PathLike[str], max_bytes: int) -> etree._ElementTree:
@@ -197,11 +229,10 @@ def document_digest(
             )
         return src.value
     if transform is None:
-        data = src if isinstance(src, bytes) else Path(src).read_bytes()
-        return hashlib.new(name, data).digest()
+        return _stream_digests(src, raw=(name,)).raw[name]
     method = C14NMethod(transform)
     if document.canonical and method is C14NMethod.C14N10_COMMENTS:
-        return _hash_canonical(src, name)
+        return _stream_digests(src, canonical=(name,)).canonical[name]
     return hashlib.new(name, _xml.canonicalize(_parse_document(src, max_bytes), method)).digest()
 
 
@@ -581,10 +612,8 @@ def verify_submission_signature(
         add("root", False, "ds:Signature without SignedInfo")
         return finish()
     add("root", True, "one ds:Signature")
-    c14n_uri = si.find(f"{{{DS}}}CanonicalizationMethod")
-    sm = si.find(f"{{{DS}}}SignatureMethod")
-    c14n = c14n_uri.get("Algorithm") if c14n_uri is not None else None
-    sm_uri = sm.get("Algorithm") if sm is not None else None
+    c14n = xmldsig.algorithm_of(si, "CanonicalizationMethod")
+    sm_uri = xmldsig.algorithm_of(si, "SignatureMethod")
     out["signed_info_c14n"] = c14n
     out["signature_method"] = sm_uri
     for label, uri in (("SignedInfo c14n", c14n), ("SignatureMethod", sm_uri)):
@@ -636,10 +665,7 @@ def verify_submission_signature(
             out["certificate"] = CertificateInfo.from_der(der, cert, parse_error)
             public_key = xmldsig.public_key_from_certificate_der(der)
             if sm_uri in allowed and c14n in allowed:
-                sig_value = xmldsig.b64decode(root.findtext(f"{{{DS}}}SignatureValue"), what="SignatureValue")
-                ok = xmldsig.verify_signature_value(
-                    public_key, sig_value, xmldsig.canonical_signed_info(si), sm_uri or ""
-                )
+                ok = xmldsig.signature_value_verifies(root, si, public_key, sm_uri or "")
                 out["signature_value_ok"] = ok
                 add("signature-value", ok, "SignatureValue verifies" if ok else "SignatureValue does not verify")
         except SignatureError as exc:
@@ -679,8 +705,7 @@ def _check_same_document_reference(
     uri = ref.get("URI") or ""
     type_ = ref.get("Type")
     transforms = xmldsig.parse_transforms(ref)
-    dm = ref.find(f"{{{DS}}}DigestMethod")
-    dm_uri = dm.get("Algorithm") if dm is not None else None
+    dm_uri = xmldsig.algorithm_of(ref, "DigestMethod")
     found_text = ref.findtext(f"{{{DS}}}DigestValue")
     base: dict[str, Any] = {
         "role": "signed-info",
@@ -766,12 +791,7 @@ def _certificate_checks(
         else f"certificate not valid at {when.isoformat()} (valid {cert.not_valid_before_utc.date()} to "
         f"{cert.not_valid_after_utc.date()})",
     )
-    if trust is None:
-        add("certificate-chain", None, "no trust anchors configured: chain not checked", Severity.INFO)
-    else:
-        store = trust if isinstance(trust, TrustStore) else TrustStore(tuple(trust))
-        result = verify_chain(cert, store, at=when, raise_on_failure=False)
-        add("certificate-chain", result.ok, "chains to a trust anchor" if result.ok else result.reason or "untrusted")
+    chain_check(cert, trust, when, add)
     from dmpclient.security.reports import key_usages
 
     usages = key_usages(cert)
@@ -885,8 +905,7 @@ def _manifest_references(
         uid = _strip_oid(uri)
         seen.append(uid)
         transforms = xmldsig.parse_transforms(ref)
-        dm = ref.find(f"{{{DS}}}DigestMethod")
-        dm_uri = dm.get("Algorithm") if dm is not None else None
+        dm_uri = xmldsig.algorithm_of(ref, "DigestMethod")
         found_text = "".join((ref.findtext(f"{{{DS}}}DigestValue") or "").split())
         base: dict[str, Any] = {
             "role": "manifest",

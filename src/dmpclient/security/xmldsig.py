@@ -45,6 +45,7 @@ __all__ = [
     "LEGACY_ALLOWED",
     "SIGNATURE_METHODS",
     "Transform",
+    "algorithm_of",
     "b64decode",
     "b64encode",
     "canonical_signed_info",
@@ -57,6 +58,7 @@ __all__ = [
     "reference_octets",
     "sign_signed_info",
     "signature_method_uri",
+    "signature_value_verifies",
     "transforms_element",
     "verify_signature_value",
 ]
@@ -309,10 +311,16 @@ def canonical_signed_info(signed_info: etree._Element) -> bytes:
     return _xml.canonicalize(signed_info, C14NMethod(algorithm), inclusive_prefixes=prefixes)
 
 
+def algorithm_of(parent: etree._Element, local: str) -> str | None:
+    """``@Algorithm`` of the ``ds:<local>`` child (``CanonicalizationMethod``, ``SignatureMethod``,
+    ``DigestMethod``), None when the child is absent."""
+    node = parent.find(f"{{{DS}}}{local}")
+    return node.get("Algorithm") if node is not None else None
+
+
 def sign_signed_info(signed_info: etree._Element, signer: Signer) -> bytes:
     """Canonicalize ``signed_info`` (declared method) and sign it with its declared ``SignatureMethod``."""
-    sm = signed_info.find(f"{{{DS}}}SignatureMethod")
-    uri = sm.get("Algorithm") if sm is not None else None
+    uri = algorithm_of(signed_info, "SignatureMethod")
     if uri not in SIGNATURE_METHODS:
         raise SignatureError(f"unsupported signature method {uri!r}")
     assert uri is not None
@@ -326,6 +334,18 @@ def verify_signature_value(public_key: rsa.RSAPublicKey, signature: bytes, data:
     except InvalidSignature:
         return False
     return True
+
+
+def signature_value_verifies(
+    signature: etree._Element, signed_info: etree._Element, public_key: rsa.RSAPublicKey, method: str
+) -> bool:
+    """The ``ds:SignatureValue`` of ``signature`` checked over ``signed_info`` canonicalized as it declares.
+
+    Raises:
+        SignatureError: SignatureValue missing or not base64, unsupported canonicalization or method.
+    """
+    value = b64decode(signature.findtext(f"{{{DS}}}SignatureValue"), what="SignatureValue")
+    return verify_signature_value(public_key, value, canonical_signed_info(signed_info), method)
 
 
 # ------------------------------------------------------------------------------------ ids, certificates

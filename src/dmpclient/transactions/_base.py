@@ -27,9 +27,17 @@ from dmpclient.errors import ConfigurationError
 from dmpclient.ids import INS, OidGenerator
 from dmpclient.security.signers import Signer
 from dmpclient.security.vihf import SignedVihf, VihfOptions, build_vihf
-from dmpclient.soap import Attachment, SoapRequest, build_request
+from dmpclient.soap import ACTION_ALIASES, ACTIONS, RESPONSE_ACTIONS, Attachment, SoapRequest, build_request
 
-__all__ = ["TRANSACTIONS", "RequestContext", "TransactionSpec", "register", "spec_for_body", "utc_now"]
+__all__ = [
+    "TRANSACTIONS",
+    "RequestContext",
+    "TransactionSpec",
+    "register",
+    "register_spec",
+    "spec_for_body",
+    "utc_now",
+]
 
 
 def utc_now() -> dt.datetime:
@@ -77,6 +85,27 @@ def register(spec: TransactionSpec) -> TransactionSpec:
         raise ValueError(f"transaction {spec.td} registered twice with different specs")
     TRANSACTIONS[spec.td] = spec
     return spec
+
+
+def register_spec(
+    td: str, name: str, title: str, service: Service, body: str, discriminator: str | None = None
+) -> TransactionSpec:
+    """:func:`register` the spec of ``td`` with its actions taken from :data:`dmpclient.soap.ACTIONS`: the request
+    action, its response action, and every alias that maps to it."""
+    action = ACTIONS[td]
+    return register(
+        TransactionSpec(
+            td=td,
+            name=name,
+            title=title,
+            service=service,
+            action=action,
+            response_action=RESPONSE_ACTIONS[action],
+            request_body=body,
+            aliases=tuple(sorted(k for k, v in ACTION_ALIASES.items() if v == action)),
+            discriminator=discriminator,
+        )
+    )
 
 
 def spec_for_body(body: etree._Element) -> list[TransactionSpec]:

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final, Literal
 
 from lxml import etree
 from pydantic import BaseModel, ConfigDict
 
 from dmpclient._xml import NS
+from dmpclient.context import SoftwareIdentity
 from dmpclient.errors import HL7AcknowledgementError, ProtocolError
 from dmpclient.soap import SoapMessage, SoapResponse, build_response, raise_for_fault
 
@@ -45,6 +46,8 @@ __all__ = [
     "HL7Header",
     "add_acknowledgement",
     "add_attention_line",
+    "echo_query_ack",
+    "echo_reason_code",
     "el",
     "error_response",
     "find",
@@ -52,8 +55,11 @@ __all__ = [
     "format_ts",
     "hl7_payload",
     "new_message",
+    "new_query_request",
+    "new_response_message",
     "parse_header",
     "parse_ii",
+    "query_response_code",
     "raise_for_acknowledgement",
     "request_ids",
     "text_of",
@@ -211,6 +217,12 @@ def parse_ii(node: etree._Element | None) -> II | None:
     return II(root=node.get("root", ""), extension=node.get("extension"))
 
 
+def query_response_code(control: etree._Element | None) -> str | None:
+    """``queryAck/queryResponseCode/@code`` of a ``controlActProcess`` (None when absent)."""
+    node = find(control, "hl7:queryAck/hl7:queryResponseCode")
+    return node.get("code") if node is not None else None
+
+
 def format_ts(value: dt.datetime) -> str:
     """HL7 v3 ``TS`` to the second (``yyyyMMddHHmmss``), in UTC for aware datetimes ([I]: no offset written,
     like the GIE examples; the DMP does not document the zone it expects)."""
@@ -258,6 +270,68 @@ def request_ids(oid_root: str) -> tuple[II, II]:
         II(root=oid_root + MESSAGE_ID_BRANCH, extension=str(uuid.uuid4())),
         II(root=oid_root + QUERY_ID_BRANCH, extension=str(uuid.uuid4())),
     )
+
+
+def new_query_request(
+    interaction_id: str,
+    *,
+    software: SoftwareIdentity,
+    created: dt.datetime,
+    control_code: str,
+    control_attrs: Mapping[str, str | None],
+) -> tuple[etree._Element, etree._Element]:
+    """A client query (TD0.2, TD1.3a, TD0.5) up to its empty ``parameterList``: ``(message, parameterList)``.
+
+    The wrapper (fresh ids under the software's root, sender = the software, receiver = the DMP), then
+    ``controlActProcess`` with its ``control_code`` element (``reasonCode`` or ``code``, ``control_attrs``), and
+    ``queryByParameter`` (``queryId``, ``statusCode`` ``new``).
+    """
+    message_id, query_id = request_ids(software.oid_root)
+    message = new_message(
+        interaction_id,
+        message_id=message_id,
+        created=created,
+        sender=Device(id_root=software.oid_root, software_name=software.name),
+        receiver=DMP_DEVICE,
+    )
+    control = el(message, "controlActProcess", classCode="CACT", moodCode="EVN")
+    el(control, control_code, **control_attrs)
+    query = el(control, "queryByParameter")
+    el(query, "queryId", root=query_id.root, extension=query_id.extension)
+    el(query, "statusCode", code="new")
+    return message, el(query, "parameterList")
+
+
+def new_response_message(interaction_id: str, *, request: HL7Header, created: dt.datetime) -> etree._Element:
+    """The wrapper of a sandbox response (fresh id, sender = the DMP, receiver = the request's sender)."""
+    return new_message(
+        interaction_id,
+        message_id=II(root=str(uuid.uuid4())),
+        created=created,
+        sender=DMP_DEVICE,
+        receiver=request.sender or Device(id_root="0"),
+        processing_code="P",
+        accept_ack_code="NE",
+    )
+
+
+def echo_reason_code(control: etree._Element, request_control: etree._Element | None) -> None:
+    """Copy the request's ``reasonCode`` (code, codeSystem, displayName) into a response ``controlActProcess``."""
+    reason = find(request_control, "hl7:reasonCode")
+    if reason is not None:
+        el(control, "reasonCode", **{k: reason.get(k) for k in ("code", "codeSystem", "displayName")})
+
+
+def echo_query_ack(
+    control: etree._Element, request_control: etree._Element | None, query_response_code: str
+) -> etree._Element:
+    """Append ``queryAck`` (the request's ``queryId`` echoed, then ``queryResponseCode``) and return it."""
+    ack = el(control, "queryAck")
+    query_id = parse_ii(find(request_control, "hl7:queryByParameter/hl7:queryId"))
+    if query_id is not None:
+        el(ack, "queryId", extension=query_id.extension, root=query_id.root)
+    el(ack, "queryResponseCode", code=query_response_code)
+    return ack
 
 
 def add_attention_line(
@@ -454,24 +528,13 @@ def error_response(
     if payload is None:
         raise ProtocolError("the request has no SOAP body payload")
     header = parse_header(payload)
-    message = new_message(
-        response_interaction,
-        message_id=II(root=str(uuid.uuid4())),
-        created=created or dt.datetime.now(dt.UTC),
-        sender=DMP_DEVICE,
-        receiver=header.sender or Device(id_root="0"),
-        processing_code="P",
-        accept_ack_code="NE",
-    )
+    message = new_response_message(response_interaction, request=header, created=created or dt.datetime.now(dt.UTC))
     detail = AcknowledgementDetail(code=code, code_system=code_system, text=text, type_code="E")
     add_acknowledgement(message, type_code, target=header.message_id, details=[detail])
     control = el(message, "controlActProcess", classCode="CACT", moodCode="EVN")
     request_control = find(payload, "hl7:controlActProcess")
     if control_act == "reasonCode":
-        reason = find(request_control, "hl7:reasonCode")
-        if reason is not None:
-            attrs = {k: reason.get(k) for k in ("code", "codeSystem", "displayName")}
-            el(control, "reasonCode", **attrs)
+        echo_reason_code(control, request_control)
     else:
         el(control, "code", code=control_act, codeSystem=INTERACTION_ID_ROOT)
     query_ack = el(control, "queryAck")

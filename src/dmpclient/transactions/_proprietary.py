@@ -8,30 +8,57 @@ whose ``context`` (free French text) is kept verbatim in :class:`~dmpclient.erro
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Iterable, Iterator
+from typing import Final, Generic, TypeVar
 
 from lxml import etree
+from pydantic import BaseModel, ConfigDict
 
-from dmpclient.errors import DMPStatusError, ProtocolError
+from dmpclient.errors import DMPStatusError, InvalidValue, ProtocolError
 from dmpclient.soap import SoapMessage, SoapResponse, build_response, raise_for_fault
 
 __all__ = [
     "DMP_OK",
     "OK_STATUSES",
+    "StatusList",
     "child",
     "children",
     "new_body",
     "output_of",
     "request_body",
+    "status_error_response",
     "status_response",
     "sub",
+    "sub_present",
     "text",
+    "texts",
 ]
 
 #: Success status of the proprietary services.
 DMP_OK: Final = "DMPOk"
 #: Every spelling accepted as success (``DMPOK`` is tested by the GIE C# sample).
 OK_STATUSES: Final = frozenset({"DMPOk", "DMPOK"})
+
+ItemT = TypeVar("ItemT")
+
+
+class StatusList(BaseModel, Generic[ItemT]):
+    """A proprietary list answer (TD1.6, TD0.4): the items (iterable, indexable, sized), status and context."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    items: tuple[ItemT, ...] = ()
+    status: str = DMP_OK
+    context: str | None = None
+
+    def __iter__(self) -> Iterator[ItemT]:  # type: ignore[override]
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> ItemT:
+        return self.items[index]
 
 
 def new_body(namespace: str, local: str, *, prefix: str | None = None) -> etree._Element:
@@ -46,6 +73,13 @@ def sub(parent: etree._Element, local: str, value: str | None = None) -> etree._
     if value is not None:
         node.text = value
     return node
+
+
+def sub_present(parent: etree._Element, values: Iterable[tuple[str, str | None]]) -> None:
+    """A qualified child per ``(local, value)`` pair whose value is not None, in the given order."""
+    for local, value in values:
+        if value is not None:
+            sub(parent, local, value)
 
 
 def child(parent: etree._Element | None, local: str) -> etree._Element | None:
@@ -72,6 +106,11 @@ def text(parent: etree._Element | None, local: str) -> str | None:
         return None
     value = (node.text or "").strip()
     return value or None
+
+
+def texts(parent: etree._Element | None, local: str) -> tuple[str, ...]:
+    """The stripped texts of every child with this local name (empty ones kept as ``""``)."""
+    return tuple((c.text or "").strip() for c in children(parent, local))
 
 
 def request_body(message: SoapMessage, namespace: str, local: str, *, transaction: str) -> etree._Element:
@@ -140,3 +179,16 @@ def status_response(
     if context is not None:
         sub(output, "context", context)
     return build_response(body, action=action, relates_to=request.envelope.message_id)
+
+
+def status_error_response(
+    request: SoapMessage, namespace: str, response: str, *, action: str, status: str, context: str | None
+) -> SoapResponse:
+    """A sandbox refusal: :func:`status_response` with a ``status`` other than ``DMPOk``.
+
+    Raises:
+        InvalidValue: ``status`` is empty or ``DMPOk``.
+    """
+    if not status or status == DMP_OK:
+        raise InvalidValue("an error status must not be DMPOk", field="status", value=status)
+    return status_response(request, namespace, response, action=action, status=status, context=context)

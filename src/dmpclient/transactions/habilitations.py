@@ -19,7 +19,6 @@ with ``list_authorizations``; ``build_*_error`` give a ``status`` ≠ ``DMPOk`` 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from enum import StrEnum
 from typing import Final
 
@@ -27,20 +26,24 @@ from pydantic import BaseModel, ConfigDict
 
 from dmpclient._xml import NS, q
 from dmpclient.environments import Service
-from dmpclient.errors import InvalidValue, ProtocolError
+from dmpclient.errors import ProtocolError
 from dmpclient.ids import IDNPS_OID, INS
-from dmpclient.soap import ACTIONS, RESPONSE_ACTIONS, SoapMessage, SoapRequest, SoapResponse
+from dmpclient.soap import SoapMessage, SoapRequest, SoapResponse
 from dmpclient.transactions import rights
-from dmpclient.transactions._base import RequestContext, TransactionSpec, register
+from dmpclient.transactions._base import RequestContext, register_spec
 from dmpclient.transactions._proprietary import (
     DMP_OK,
+    StatusList,
     children,
     new_body,
     output_of,
     request_body,
+    status_error_response,
     status_response,
     sub,
+    sub_present,
     text,
+    texts,
 )
 
 __all__ = [
@@ -70,29 +73,19 @@ __all__ = [
 #: Namespace of the ``habilitations`` service.
 HAB_NS: Final = NS["hab"]
 
-TD0_3: Final = register(
-    TransactionSpec(
-        td="TD0.3",
-        name="set_authorization",
-        title="Mise à jour de l'autorisation",
-        service=Service.HABILITATIONS,
-        action=ACTIONS["TD0.3"],
-        response_action=RESPONSE_ACTIONS[ACTIONS["TD0.3"]],
-        request_body=q("hab", "setAuthorization"),
-        aliases=("urn:hl7-org:v3:setAuthorization",),
-    )
+TD0_3: Final = register_spec(
+    "TD0.3",
+    "set_authorization",
+    "Mise à jour de l'autorisation",
+    Service.HABILITATIONS,
+    q("hab", "setAuthorization"),
 )
-TD1_6: Final = register(
-    TransactionSpec(
-        td="TD1.6",
-        name="list_authorizations",
-        title="Liste des PS autorisés / bloqués sur un DMP",
-        service=Service.HABILITATIONS,
-        action=ACTIONS["TD1.6"],
-        response_action=RESPONSE_ACTIONS[ACTIONS["TD1.6"]],
-        request_body=q("hab", "listAuthorizationByPatient"),
-        aliases=("urn:hl7-org:v3:listAuthorizationByPatient",),
-    )
+TD1_6: Final = register_spec(
+    "TD1.6",
+    "list_authorizations",
+    "Liste des PS autorisés / bloqués sur un DMP",
+    Service.HABILITATIONS,
+    q("hab", "listAuthorizationByPatient"),
 )
 
 _MODEL = ConfigDict(frozen=True, extra="forbid")
@@ -196,23 +189,8 @@ class AuthorizationListItem(BaseModel):
         return parse_dmp_datetime(self.last_action_date)
 
 
-class AuthorizationList(BaseModel):
+class AuthorizationList(StatusList[AuthorizationListItem]):
     """TD1.6 result: the list (iterable, indexable, sized) plus the status and context of the answer."""
-
-    model_config = _MODEL
-
-    items: tuple[AuthorizationListItem, ...] = ()
-    status: str = DMP_OK
-    context: str | None = None
-
-    def __iter__(self) -> Iterator[AuthorizationListItem]:  # type: ignore[override]
-        return iter(self.items)
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __getitem__(self, index: int) -> AuthorizationListItem:
-        return self.items[index]
 
 
 def parse_dmp_datetime(value: str | None) -> dt.datetime | None:
@@ -309,15 +287,9 @@ def build_set_authorization_response(result: AuthorizationUpdate, *, request: So
 
 def build_set_authorization_error(request: SoapMessage, *, status: str, context: str | None) -> SoapResponse:
     """Sandbox: a TD0.3 refusal (``status`` ≠ ``DMPOk`` + French ``context``)."""
-    _check_error_status(status)
-    return status_response(
+    return status_error_response(
         request, HAB_NS, "setAuthorizationResponse", action=TD0_3.response_action, status=status, context=context
     )
-
-
-def _check_error_status(status: str) -> None:
-    if not status or status == DMP_OK:
-        raise InvalidValue("an error status must not be DMPOk", field="status", value=status)
 
 
 # ------------------------------------------------------------------------------------------- TD1.6
@@ -373,12 +345,12 @@ def parse_list_authorizations_response(message: SoapMessage) -> AuthorizationLis
                 national_id_type=text(node, "nationalIdType"),
                 first_name=text(node, "firstName"),
                 last_name=text(node, "lastName"),
-                speciality_codes=tuple((c.text or "").strip() for c in children(node, "codeSpeciality")),
-                speciality_labels=tuple((c.text or "").strip() for c in children(node, "libSpeciality")),
+                speciality_codes=texts(node, "codeSpeciality"),
+                speciality_labels=texts(node, "libSpeciality"),
                 start_of_authorization=text(node, "startOfAuthorization"),
                 last_action_date=text(node, "lastActionDate"),
                 mode=text(node, "mode"),
-                specific_rights=tuple((c.text or "").strip() for c in children(node, "specificRight")),
+                specific_rights=texts(node, "specificRight"),
             )
         )
     return AuthorizationList(items=tuple(items), status=status, context=context)
@@ -389,25 +361,27 @@ def build_list_authorizations_response(result: AuthorizationList, *, request: So
     fill = []
     for item in result.items:
         node = new_body(HAB_NS, "listOfAuthorizationByPatient", prefix="ns1")
-        for local, value in (
-            ("nationalId", item.national_id),
-            ("nationalIdType", item.national_id_type),
-            ("firstName", item.first_name),
-            ("lastName", item.last_name),
-        ):
-            if value is not None:
-                sub(node, local, value)
+        sub_present(
+            node,
+            (
+                ("nationalId", item.national_id),
+                ("nationalIdType", item.national_id_type),
+                ("firstName", item.first_name),
+                ("lastName", item.last_name),
+            ),
+        )
         for code in item.speciality_codes:
             sub(node, "codeSpeciality", code)
         for label in item.speciality_labels:
             sub(node, "libSpeciality", label)
-        for local, value in (
-            ("startOfAuthorization", item.start_of_authorization),
-            ("lastActionDate", item.last_action_date),
-            ("mode", item.mode),
-        ):
-            if value is not None:
-                sub(node, local, value)
+        sub_present(
+            node,
+            (
+                ("startOfAuthorization", item.start_of_authorization),
+                ("lastActionDate", item.last_action_date),
+                ("mode", item.mode),
+            ),
+        )
         for right in item.specific_rights:
             sub(node, "specificRight", right)
         fill.append(node)
@@ -424,8 +398,7 @@ def build_list_authorizations_response(result: AuthorizationList, *, request: So
 
 def build_list_authorizations_error(request: SoapMessage, *, status: str, context: str | None) -> SoapResponse:
     """Sandbox: a TD1.6 refusal (``status`` ≠ ``DMPOk`` + French ``context``)."""
-    _check_error_status(status)
-    return status_response(
+    return status_error_response(
         request,
         HAB_NS,
         "listAuthorizationByPatientResponse",

@@ -27,7 +27,6 @@ authoritative** (EX_0.2-1020 / EX_1.3-1020: the local qualified INS identity is 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import Any, Final, Literal
@@ -39,8 +38,8 @@ from dmpclient._xml import q
 from dmpclient.environments import Service
 from dmpclient.errors import ProtocolError
 from dmpclient.ids import INS, InsOid
-from dmpclient.soap import ACTIONS, RESPONSE_ACTIONS, SoapMessage, SoapRequest, SoapResponse, build_response
-from dmpclient.transactions._base import RequestContext, TransactionSpec, register, utc_now
+from dmpclient.soap import SoapMessage, SoapRequest, SoapResponse, build_response
+from dmpclient.transactions._base import RequestContext, TransactionSpec, register_spec, utc_now
 from dmpclient.transactions._hl7v3 import (
     DMP_DEVICE,
     II,
@@ -50,16 +49,19 @@ from dmpclient.transactions._hl7v3 import (
     HL7Header,
     add_acknowledgement,
     add_attention_line,
+    echo_query_ack,
+    echo_reason_code,
     el,
     error_response,
     find,
     findall,
     hl7_payload,
-    new_message,
+    new_query_request,
+    new_response_message,
     parse_header,
     parse_ii,
+    query_response_code,
     raise_for_acknowledgement,
-    request_ids,
     text_of,
 )
 
@@ -101,29 +103,21 @@ __all__ = [
 _BODY: Final = "PRPA_IN201307UV02"
 _RESPONSE: Final = "PRPA_IN201308UV02"
 
-TD0_2: Final = register(
-    TransactionSpec(
-        td="TD0.2",
-        name="test_existence",
-        title="Test d'existence du DMP et vérification de l'autorisation",
-        service=Service.PATIENTS,
-        action=ACTIONS["TD0.2"],
-        response_action=RESPONSE_ACTIONS[ACTIONS["TD0.2"]],
-        request_body=q("hl7", _BODY),
-        discriminator="controlActProcess/reasonCode/@code = TEST_EXST",
-    )
+TD0_2: Final = register_spec(
+    "TD0.2",
+    "test_existence",
+    "Test d'existence du DMP et vérification de l'autorisation",
+    Service.PATIENTS,
+    q("hl7", _BODY),
+    "controlActProcess/reasonCode/@code = TEST_EXST",
 )
-TD1_3A: Final = register(
-    TransactionSpec(
-        td="TD1.3a",
-        name="administrative_data",
-        title="Consultation des données administratives",
-        service=Service.PATIENTS,
-        action=ACTIONS["TD1.3a"],
-        response_action=RESPONSE_ACTIONS[ACTIONS["TD1.3a"]],
-        request_body=q("hl7", _BODY),
-        discriminator="controlActProcess/reasonCode/@code = CNSLT_DATA",
-    )
+TD1_3A: Final = register_spec(
+    "TD1.3a",
+    "administrative_data",
+    "Consultation des données administratives",
+    Service.PATIENTS,
+    q("hl7", _BODY),
+    "controlActProcess/reasonCode/@code = CNSLT_DATA",
 )
 
 #: ``keyWordText/@codeSystem`` of the ``AUTORISATION`` attention line.
@@ -665,24 +659,57 @@ def build_traits(person: etree._Element, traits: PatientTraits) -> None:
 # --------------------------------------------------------------------------------- record parse/build
 
 
+def parse_patient_ids(patient: etree._Element | None) -> tuple[PatientIdentifier, ...]:
+    """The ``id`` children of a ``patient`` that carry both ``root`` and ``extension`` (TD0.2, TD1.3a, TD0.5)."""
+    return tuple(
+        PatientIdentifier(root=i.get("root", ""), extension=i.get("extension", ""))
+        for i in findall(patient, "hl7:id")
+        if i.get("root") and i.get("extension")
+    )
+
+
+def build_registration(
+    control: etree._Element,
+    *,
+    event_status: str,
+    effective_time: str | None,
+    patient_ids: Iterable[PatientIdentifier],
+    patient_status: str | None,
+) -> tuple[etree._Element, etree._Element]:
+    """``subject/registrationEvent`` (statusCode, optional effectiveTime) and its ``subject1/patient`` (ids,
+    statusCode), in schema order; returns ``(registrationEvent, patient)``."""
+    subject = el(control, "subject", contextConductionInd="false", typeCode="SUBJ")
+    event = el(subject, "registrationEvent", classCode="REG", moodCode="EVN")
+    el(event, "statusCode", code=event_status)
+    if effective_time is not None:
+        el(event, "effectiveTime", value=effective_time)
+    patient = el(el(event, "subject1", typeCode="SBJ"), "patient", classCode="PAT")
+    for pid in patient_ids:
+        el(patient, "id", extension=pid.extension, root=pid.root)
+    if patient_status is not None:
+        el(patient, "statusCode", code=patient_status)
+    return event, patient
+
+
+def build_custodian(event: etree._Element) -> None:
+    """``custodian/assignedEntity`` naming the DMP, last child of a ``registrationEvent``."""
+    custodian = el(el(event, "custodian", typeCode="CST"), "assignedEntity", classCode="ASSIGNED")
+    el(custodian, "id", root=DMP_DEVICE.id_root)
+
+
 def _parse_record(control: etree._Element | None, header: HL7Header, *, admin: bool) -> dict[str, Any]:
     event = find(control, "hl7:subject/hl7:registrationEvent")
     patient = find(event, "hl7:subject1/hl7:patient")
     person = find(patient, "hl7:patientPerson")
     status = find(patient, "hl7:statusCode")
-    query_code_el = find(control, "hl7:queryAck/hl7:queryResponseCode")
-    query_code = query_code_el.get("code") if query_code_el is not None else None
+    query_code = query_response_code(control)
     if not query_code:
         query_code = "OK" if patient is not None else "NF"  # tolerated: some answers omit the queryAck
     observations = [parse_observation(o) for o in findall(patient, "hl7:subjectOf/hl7:administrativeObservation")]
     data: dict[str, Any] = {
         "query_response_code": query_code,
         "exists": query_code == "OK",
-        "patient_ids": tuple(
-            PatientIdentifier(root=i.get("root", ""), extension=i.get("extension", ""))
-            for i in findall(patient, "hl7:id")
-            if i.get("root") and i.get("extension")
-        ),
+        "patient_ids": parse_patient_ids(patient),
         "patient_status": status.get("code") if status is not None else None,
         "traits": parse_traits(person),
         "observations": tuple(o for o in observations if o is not None),
@@ -733,16 +760,13 @@ def _has_patient(result: _DossierBase) -> bool:
 def _build_record(control: etree._Element, result: _DossierBase) -> None:
     """subject/registrationEvent/… and reasonOf (closing motif), in schema order."""
     if _has_patient(result):
-        subject = el(control, "subject", contextConductionInd="false", typeCode="SUBJ")
-        event = el(subject, "registrationEvent", classCode="REG", moodCode="EVN")
-        el(event, "statusCode", code="completed")
-        if result.closing is not None and result.closing.closed_on is not None:
-            el(event, "effectiveTime", value=result.closing.closed_on)
-        patient = el(el(event, "subject1", typeCode="SBJ"), "patient", classCode="PAT")
-        for pid in result.patient_ids:
-            el(patient, "id", extension=pid.extension, root=pid.root)
-        if result.patient_status is not None:
-            el(patient, "statusCode", code=result.patient_status)
+        event, patient = build_registration(
+            control,
+            event_status="completed",
+            effective_time=result.closing.closed_on if result.closing is not None else None,
+            patient_ids=result.patient_ids,
+            patient_status=result.patient_status,
+        )
         admin = isinstance(result, AdministrativeData) and (
             result.deceased is not None
             or result.address is not None
@@ -772,8 +796,7 @@ def _build_record(control: etree._Element, result: _DossierBase) -> None:
                     build_address(el(person, "birthPlace", classCode="BIRTHPL"), result.birthplace)
         for obs in result.observations:
             build_observation(patient, obs)
-        custodian = el(el(event, "custodian", typeCode="CST"), "assignedEntity", classCode="ASSIGNED")
-        el(custodian, "id", root=DMP_DEVICE.id_root)
+        build_custodian(event)
     closing = result.closing
     if closing is not None and (closing.reason_code is not None or closing.reason_text is not None):
         issue = el(el(control, "reasonOf", typeCode="RSON"), "detectedIssueEvent", classCode="ALRT", moodCode="EVN")
@@ -788,21 +811,14 @@ def _build_record(control: etree._Element, result: _DossierBase) -> None:
 
 def _patient_query(ctx: RequestContext, ins: INS, reason: str, spec: TransactionSpec) -> SoapRequest:
     ins.check_dmp_access(ctx.environment.kind)  # NIA refused before anything is built (CNDA 0.2-080)
-    software = ctx.acting.software
-    message_id, query_id = request_ids(software.oid_root)
-    message = new_message(
+    message, params = new_query_request(
         _BODY,
-        message_id=message_id,
+        software=ctx.acting.software,
         created=ctx.clock(),
-        sender=Device(id_root=software.oid_root, software_name=software.name),
-        receiver=DMP_DEVICE,
+        control_code="reasonCode",
+        control_attrs={"code": reason, "codeSystem": REASON_CODE_SYSTEM, "displayName": _REASONS[reason]},
     )
-    control = el(message, "controlActProcess", classCode="CACT", moodCode="EVN")
-    el(control, "reasonCode", code=reason, codeSystem=REASON_CODE_SYSTEM, displayName=_REASONS[reason])
-    query = el(control, "queryByParameter")
-    el(query, "queryId", root=query_id.root, extension=query_id.extension)
-    el(query, "statusCode", code="new")
-    identifier = el(el(query, "parameterList"), "patientIdentifier")
+    identifier = el(params, "patientIdentifier")
     el(identifier, "value", root=ins.oid.value, extension=ins.matricule)
     el(identifier, "semanticsText", "Patient.id")
     return ctx.request(spec, message, patient=ins)
@@ -932,29 +948,15 @@ def _response(
 ) -> SoapResponse:
     payload = hl7_payload(request, _BODY, transaction=spec.td)
     header = parse_header(payload)
-    message = new_message(
-        _RESPONSE,
-        message_id=II(root=str(uuid.uuid4())),
-        created=clock(),
-        sender=DMP_DEVICE,
-        receiver=header.sender or Device(id_root="0"),
-        processing_code="P",
-        accept_ack_code="NE",
-    )
+    message = new_response_message(_RESPONSE, request=header, created=clock())
     if attention is not None:
         attention(message)
     add_acknowledgement(message, "AA", target=header.message_id)
     control = el(message, "controlActProcess", classCode="CACT", moodCode="EVN")
     request_control = find(payload, "hl7:controlActProcess")
-    reason = find(request_control, "hl7:reasonCode")
-    if reason is not None:
-        el(control, "reasonCode", **{k: reason.get(k) for k in ("code", "codeSystem", "displayName")})
+    echo_reason_code(control, request_control)
     _build_record(control, result)
-    ack = el(control, "queryAck")
-    query_id = parse_ii(find(request_control, "hl7:queryByParameter/hl7:queryId"))
-    if query_id is not None:
-        el(ack, "queryId", extension=query_id.extension, root=query_id.root)
-    el(ack, "queryResponseCode", code=result.query_response_code)
+    echo_query_ack(control, request_control, result.query_response_code)
     return build_response(message, action=spec.response_action, relates_to=request.envelope.message_id)
 
 

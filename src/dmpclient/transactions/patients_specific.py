@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from enum import StrEnum
 from typing import Final
 
@@ -26,18 +25,20 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from dmpclient._xml import NS, q
 from dmpclient.environments import Service
 from dmpclient.errors import InvalidValue, ProtocolError
-from dmpclient.soap import ACTIONS, RESPONSE_ACTIONS, SoapMessage, SoapRequest, SoapResponse
+from dmpclient.soap import SoapMessage, SoapRequest, SoapResponse
 from dmpclient.transactions import rights
-from dmpclient.transactions._base import RequestContext, TransactionSpec, register
+from dmpclient.transactions._base import RequestContext, register_spec
 from dmpclient.transactions._hl7v3 import format_ts
 from dmpclient.transactions._proprietary import (
-    DMP_OK,
+    StatusList,
     children,
     new_body,
     output_of,
     request_body,
+    status_error_response,
     status_response,
     sub,
+    sub_present,
     text,
 )
 from dmpclient.transactions.habilitations import parse_dmp_datetime
@@ -60,16 +61,8 @@ __all__ = [
 #: Namespace of the ``patientsSpecific`` service.
 PAT_NS: Final = NS["pat"]
 
-TD0_4: Final = register(
-    TransactionSpec(
-        td="TD0.4",
-        name="patient_list",
-        title="Liste des DMP autorisés",
-        service=Service.PATIENTS_SPECIFIC,
-        action=ACTIONS["TD0.4"],
-        response_action=RESPONSE_ACTIONS[ACTIONS["TD0.4"]],
-        request_body=q("pat", "patientList"),
-    )
+TD0_4: Final = register_spec(
+    "TD0.4", "patient_list", "Liste des DMP autorisés", Service.PATIENTS_SPECIFIC, q("pat", "patientList")
 )
 
 _MODEL = ConfigDict(frozen=True, extra="forbid")
@@ -147,23 +140,8 @@ class PatientListItem(BaseModel):
         return parse_dmp_datetime(self.last_add_date)
 
 
-class PatientList(BaseModel):
+class PatientList(StatusList[PatientListItem]):
     """TD0.4 result: the items (iterable, indexable, sized), status and context."""
-
-    model_config = _MODEL
-
-    items: tuple[PatientListItem, ...] = ()
-    status: str = DMP_OK
-    context: str | None = None
-
-    def __iter__(self) -> Iterator[PatientListItem]:  # type: ignore[override]
-        return iter(self.items)
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __getitem__(self, index: int) -> PatientListItem:
-        return self.items[index]
 
 
 def _start_date(value: dt.datetime | dt.date | str) -> str:
@@ -269,24 +247,26 @@ def build_patient_list_response(result: PatientList, *, request: SoapMessage) ->
             holder = sub(node, "patientIdentifier")
             sub(holder, "nationalId", pid.extension)
             sub(holder, "nationalIdType", pid.root)
-        for local, value in (
-            ("lastName", item.last_name),
-            ("patronymicalName", item.patronymical_name),
-            ("firstName", item.first_name),
-            ("civility", item.civility),
-            ("dateOfBirth", item.date_of_birth),
-        ):
-            if value is not None:
-                sub(node, local, value)
+        sub_present(
+            node,
+            (
+                ("lastName", item.last_name),
+                ("patronymicalName", item.patronymical_name),
+                ("firstName", item.first_name),
+                ("civility", item.civility),
+                ("dateOfBirth", item.date_of_birth),
+            ),
+        )
         sub(node, "MT", "true" if item.treating_physician else "false")
         sub(node, "message", "true" if item.message else "false")
-        for local, value in (
-            ("lastAccessDate", item.last_access_date),
-            ("lastUpdateDate", item.last_update_date),
-            ("lastAddDate", item.last_add_date),
-        ):
-            if value is not None:
-                sub(node, local, value)
+        sub_present(
+            node,
+            (
+                ("lastAccessDate", item.last_access_date),
+                ("lastUpdateDate", item.last_update_date),
+                ("lastAddDate", item.last_add_date),
+            ),
+        )
         fill.append(node)
     return status_response(
         request,
@@ -301,8 +281,6 @@ def build_patient_list_response(result: PatientList, *, request: SoapMessage) ->
 
 def build_patient_list_error(request: SoapMessage, *, status: str, context: str | None) -> SoapResponse:
     """Sandbox: a TD0.4 refusal (``status`` ≠ ``DMPOk`` + French ``context``)."""
-    if not status or status == DMP_OK:
-        raise InvalidValue("an error status must not be DMPOk", field="status", value=status)
-    return status_response(
+    return status_error_response(
         request, PAT_NS, "patientListResponse", action=TD0_4.response_action, status=status, context=context
     )

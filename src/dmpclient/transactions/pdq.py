@@ -20,7 +20,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Final, Literal
 
@@ -30,25 +29,23 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from dmpclient._xml import q
 from dmpclient.environments import Service
 from dmpclient.errors import HL7AcknowledgementError, ProtocolError
-from dmpclient.soap import ACTIONS, RESPONSE_ACTIONS, SoapMessage, SoapRequest, SoapResponse, build_response
+from dmpclient.soap import SoapMessage, SoapRequest, SoapResponse, build_response
 from dmpclient.transactions import rights
-from dmpclient.transactions._base import RequestContext, TransactionSpec, register, utc_now
+from dmpclient.transactions._base import RequestContext, register_spec, utc_now
 from dmpclient.transactions._hl7v3 import (
-    DMP_DEVICE,
-    II,
     INTERACTION_ID_ROOT,
-    Device,
     add_acknowledgement,
+    echo_query_ack,
     el,
     error_response,
     find,
     findall,
     hl7_payload,
-    new_message,
+    new_query_request,
+    new_response_message,
     parse_header,
-    parse_ii,
+    query_response_code,
     raise_for_acknowledgement,
-    request_ids,
     text_of,
 )
 from dmpclient.transactions.patients import (
@@ -57,10 +54,13 @@ from dmpclient.transactions.patients import (
     PatientIdentifier,
     PatientTraits,
     build_address,
+    build_custodian,
     build_observation,
+    build_registration,
     build_traits,
     parse_address,
     parse_observation,
+    parse_patient_ids,
     parse_traits,
 )
 
@@ -84,17 +84,8 @@ _RESPONSE: Final = "PRPA_IN201306UV02"
 _QUERY_CODE: Final = "PRPA_TE201305UV02"
 _RESPONSE_CODE: Final = "PRPA_TE201306UV02"
 
-TD0_5: Final = register(
-    TransactionSpec(
-        td="TD0.5",
-        name="patient_search",
-        title="Recherche d'un patient sans INS (régulation)",
-        service=Service.PATIENTS_PDQ,
-        action=ACTIONS["TD0.5"],
-        response_action=RESPONSE_ACTIONS[ACTIONS["TD0.5"]],
-        request_body=q("hl7", _BODY),
-        aliases=("urn:ihe:iti:pdqv3:2007:PDQSupplier_Service:findCandidatesQuery",),
-    )
+TD0_5: Final = register_spec(
+    "TD0.5", "patient_search", "Recherche d'un patient sans INS (régulation)", Service.PATIENTS_PDQ, q("hl7", _BODY)
 )
 
 #: The acknowledgementDetail code the sandbox sends for "too many results" ([I]: the DMP's code is not public).
@@ -202,21 +193,13 @@ def build_patient_search_request(ctx: RequestContext, search: PatientSearch) -> 
         RuleViolation: not in régulation (centre 15) access mode, or refused by the rights matrix.
     """
     rights.require_right(rights.RightsAction.TD0_5_SEARCH_WITHOUT_INS, ctx.acting, treating_physician=None)
-    software = ctx.acting.software
-    message_id, query_id = request_ids(software.oid_root)
-    message = new_message(
+    message, params = new_query_request(
         _BODY,
-        message_id=message_id,
+        software=ctx.acting.software,
         created=ctx.clock(),
-        sender=Device(id_root=software.oid_root, software_name=software.name),
-        receiver=DMP_DEVICE,
+        control_code="code",
+        control_attrs={"code": _QUERY_CODE, "codeSystem": INTERACTION_ID_ROOT},
     )
-    control = el(message, "controlActProcess", classCode="CACT", moodCode="EVN")
-    el(control, "code", code=_QUERY_CODE, codeSystem=INTERACTION_ID_ROOT)
-    query = el(control, "queryByParameter")
-    el(query, "queryId", root=query_id.root, extension=query_id.extension)
-    el(query, "statusCode", code="new")
-    params = el(query, "parameterList")
     if search.gender is not None:
         p = el(params, "livingSubjectAdministrativeGender")
         el(p, "value", code=search.gender)
@@ -288,8 +271,7 @@ def parse_patient_search_response(message: SoapMessage) -> PatientSearchResult:
     payload = hl7_payload(message, _RESPONSE, transaction=TD0_5.td)
     header = parse_header(payload)
     control = find(payload, "hl7:controlActProcess")
-    query_code_el = find(control, "hl7:queryAck/hl7:queryResponseCode")
-    query_code = query_code_el.get("code") if query_code_el is not None else None
+    query_code = query_response_code(control)
     ack = header.acknowledgement
     too_many = (
         ack is not None
@@ -315,11 +297,7 @@ def parse_patient_search_response(message: SoapMessage) -> PatientSearchResult:
         observations = [parse_observation(o) for o in findall(patient, "hl7:subjectOf2/hl7:administrativeObservation")]
         candidates.append(
             PatientCandidate(
-                patient_ids=tuple(
-                    PatientIdentifier(root=i.get("root", ""), extension=i.get("extension", ""))
-                    for i in findall(patient, "hl7:id")
-                    if i.get("root") and i.get("extension")
-                ),
+                patient_ids=parse_patient_ids(patient),
                 patient_status=status.get("code") if status is not None else None,
                 traits=parse_traits(person),
                 address=parse_address(find(person, "hl7:addr")),
@@ -343,27 +321,18 @@ def build_patient_search_response(
     """Sandbox: the ``PRPA_IN201306UV02`` answering a TD0.5 request (query echoed, like the DMP)."""
     payload = hl7_payload(request, _BODY, transaction=TD0_5.td)
     header = parse_header(payload)
-    message = new_message(
-        _RESPONSE,
-        message_id=II(root=str(uuid.uuid4())),
-        created=clock(),
-        sender=DMP_DEVICE,
-        receiver=header.sender or Device(id_root="0"),
-        processing_code="P",
-        accept_ack_code="NE",
-    )
+    message = new_response_message(_RESPONSE, request=header, created=clock())
     add_acknowledgement(message, "AA", target=header.message_id)
     control = el(message, "controlActProcess", classCode="CACT", moodCode="EVN")
     el(control, "code", code=_RESPONSE_CODE, codeSystem=INTERACTION_ID_ROOT)
     for candidate in result.candidates:
-        subject = el(control, "subject", contextConductionInd="false", typeCode="SUBJ")
-        event = el(subject, "registrationEvent", classCode="REG", moodCode="EVN")
-        el(event, "statusCode", code="active")
-        patient = el(el(event, "subject1", typeCode="SBJ"), "patient", classCode="PAT")
-        for pid in candidate.patient_ids:
-            el(patient, "id", extension=pid.extension, root=pid.root)
-        if candidate.patient_status is not None:
-            el(patient, "statusCode", code=candidate.patient_status)
+        event, patient = build_registration(
+            control,
+            event_status="active",
+            effective_time=None,
+            patient_ids=candidate.patient_ids,
+            patient_status=candidate.patient_status,
+        )
         if candidate.traits is not None or candidate.address is not None:
             person = el(patient, "patientPerson", classCode="PSN", determinerCode="INSTANCE")
             if candidate.traits is not None:
@@ -377,14 +346,9 @@ def build_patient_search_response(
             el(match, "value", value=str(candidate.match_percentage), xsi_type="INT")
         for obs in candidate.observations:
             build_observation(patient, obs, holder="subjectOf2")
-        custodian = el(el(event, "custodian", typeCode="CST"), "assignedEntity", classCode="ASSIGNED")
-        el(custodian, "id", root=DMP_DEVICE.id_root)
-    ack = el(control, "queryAck")
-    request_query = find(payload, "hl7:controlActProcess/hl7:queryByParameter")
-    query_id = parse_ii(find(request_query, "hl7:queryId"))
-    if query_id is not None:
-        el(ack, "queryId", extension=query_id.extension, root=query_id.root)
-    el(ack, "queryResponseCode", code=result.query_response_code)
+        build_custodian(event)
+    request_control = find(payload, "hl7:controlActProcess")
+    ack = echo_query_ack(control, request_control, result.query_response_code)
     for local, value in (
         ("resultTotalQuantity", result.total),
         ("resultCurrentQuantity", result.current),
@@ -392,6 +356,7 @@ def build_patient_search_response(
     ):
         if value is not None:
             el(ack, local, value=str(value))
+    request_query = find(request_control, "hl7:queryByParameter")
     if request_query is not None:
         control.append(copy.deepcopy(request_query))
     return build_response(message, action=TD0_5.response_action, relates_to=request.envelope.message_id)

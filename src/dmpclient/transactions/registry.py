@@ -55,12 +55,11 @@ from dmpclient.terminology import (
     INVISIBLE_REPRESENTANTS_LEGAUX,
     MASQUE_PS,
 )
-from dmpclient.transactions._base import RequestContext, TransactionSpec
+from dmpclient.transactions._base import RequestContext, TransactionSpec, register_spec
 from dmpclient.transactions.repository import (
     _payload,
     _registry_error,
     _reply,
-    _spec,
     parse_registry_response,
     registry_error,
 )
@@ -146,11 +145,11 @@ _UPDATE_DISCRIMINATOR: Final = (
 )
 
 #: TD3.1 — Recherche de documents (ITI-18; every call notifies the patient).
-TD3_1: Final = _spec(
+TD3_1: Final = register_spec(
     "TD3.1", "registry_stored_query", "Recherche de documents", Service.REGISTRY, _QUERY_BODY, _QUERY_DISCRIMINATOR
 )
 #: TD3.1b — Recherche de la référence d'un document (GetDocuments ObjectRef by uniqueId).
-TD3_1B: Final = _spec(
+TD3_1B: Final = register_spec(
     "TD3.1b",
     "find_document_reference",
     "Recherche de la référence d'un document",
@@ -159,7 +158,7 @@ TD3_1B: Final = _spec(
     _QUERY_DISCRIMINATOR,
 )
 #: TD3.3a — Masquer / démasquer un document aux professionnels de santé (ITI-57 new metadata version).
-TD3_3A: Final = _spec(
+TD3_3A: Final = register_spec(
     "TD3.3a",
     "update_document_metadata",
     "Masquer / démasquer aux professionnels de santé",
@@ -168,7 +167,7 @@ TD3_3A: Final = _spec(
     _UPDATE_DISCRIMINATOR,
 )
 #: TD3.3b — Rendre visible au patient / aux représentants légaux (irreversible).
-TD3_3B: Final = _spec(
+TD3_3B: Final = register_spec(
     "TD3.3b",
     "update_document_metadata",
     "Rendre visible au patient / aux représentants légaux",
@@ -177,7 +176,7 @@ TD3_3B: Final = _spec(
     _UPDATE_DISCRIMINATOR,
 )
 #: TD3.3c — Supprimer un document (logical deletion).
-TD3_3C: Final = _spec(
+TD3_3C: Final = register_spec(
     "TD3.3c",
     "update_availability_status",
     "Supprimer un document",
@@ -186,7 +185,7 @@ TD3_3C: Final = _spec(
     _UPDATE_DISCRIMINATOR,
 )
 #: TD3.3d — Archiver / désarchiver un document.
-TD3_3D: Final = _spec(
+TD3_3D: Final = register_spec(
     "TD3.3d",
     "update_availability_status",
     "Archiver / désarchiver un document",

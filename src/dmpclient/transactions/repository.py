@@ -52,9 +52,6 @@ from dmpclient.security import xmldsig
 from dmpclient.security.certificates import TrustStore
 from dmpclient.security.xades import XadesReport, verify_submission_signature
 from dmpclient.soap import (
-    ACTION_ALIASES,
-    ACTIONS,
-    RESPONSE_ACTIONS,
     Attachment,
     ReceivedPart,
     SoapMessage,
@@ -68,7 +65,7 @@ from dmpclient.soap import (
     parse_fault,
     response_action,
 )
-from dmpclient.transactions._base import RequestContext, TransactionSpec, register
+from dmpclient.transactions._base import RequestContext, register_spec
 from dmpclient.xds import ebrim
 from dmpclient.xds.constants import (
     DMP_REPOSITORY_UNIQUE_ID,
@@ -115,27 +112,6 @@ __all__ = [
 ]
 
 
-def _aliases(action: str) -> tuple[str, ...]:
-    return tuple(sorted(k for k, v in ACTION_ALIASES.items() if v == action))
-
-
-def _spec(td: str, name: str, title: str, service: Service, body: str, discriminator: str | None) -> TransactionSpec:
-    action = ACTIONS[td]
-    return register(
-        TransactionSpec(
-            td=td,
-            name=name,
-            title=title,
-            service=service,
-            action=action,
-            response_action=RESPONSE_ACTIONS[action],
-            request_body=body,
-            aliases=_aliases(action),
-            discriminator=discriminator,
-        )
-    )
-
-
 _PNR_BODY: Final = q("xdsb", "ProvideAndRegisterDocumentSetRequest")
 _PNR_DISCRIMINATOR: Final = (
     "TD2.1 and TD2.2 send the same message; TD2.2 when the VIHF shows a CPE card (direct authentication, "
@@ -143,13 +119,15 @@ _PNR_DISCRIMINATOR: Final = (
 )
 
 #: TD2.1 — Alimentation (ITI-41, MTOM, XAdES-signed lot).
-TD2_1: Final = _spec("TD2.1", "provide_and_register", "Alimentation", Service.REPOSITORY, _PNR_BODY, _PNR_DISCRIMINATOR)
+TD2_1: Final = register_spec(
+    "TD2.1", "provide_and_register", "Alimentation", Service.REPOSITORY, _PNR_BODY, _PNR_DISCRIMINATOR
+)
 #: TD2.2 — Alimentation par une CPE (same message, CPE context).
-TD2_2: Final = _spec(
+TD2_2: Final = register_spec(
     "TD2.2", "provide_and_register", "Alimentation par une CPE", Service.REPOSITORY, _PNR_BODY, _PNR_DISCRIMINATOR
 )
 #: TD3.2 — Consultation d'un document (ITI-43; answered in MTOM, faults included).
-TD3_2: Final = _spec(
+TD3_2: Final = register_spec(
     "TD3.2",
     "retrieve_document_set",
     "Consultation d'un document",

@@ -33,7 +33,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Final
+from typing import Final
 
 from dmpclient.cda import BuiltCda, CdaHeader, read_header
 from dmpclient.cda.mapping import to_document_entry
@@ -43,6 +43,7 @@ from dmpclient.security.xades import (
     DmpXadesProfile,
     ManifestDocument,
     PrecomputedDigest,
+    _stream_digests,
     build_submission_signature,
 )
 from dmpclient.soap import Attachment, SoapRequest, cid_href, new_content_id
@@ -91,26 +92,6 @@ _DEFAULT_PART_TYPE: Final = "application/octet-stream"
 # --------------------------------------------------------------------------------------- digesting
 
 
-def _open_source(path: Path) -> IO[bytes]:
-    """Open a document file for hashing (one place, so tests can observe every read)."""
-    return path.open("rb")
-
-
-def _declaration_end(head: bytes) -> int:
-    """Offset of the first canonical byte: after a leading ``<?xml …?>`` (and one line end) if present."""
-    if not head.startswith(b"<?xml"):
-        return 0
-    end = head.find(b"?>")
-    if end == -1:
-        raise InputError("unterminated XML declaration", field="document", rule="canonical document")
-    offset = end + 2
-    if head[offset : offset + 2] == b"\r\n":
-        return offset + 2
-    if head[offset : offset + 1] == b"\n":
-        return offset + 1
-    return offset
-
-
 @dataclass(frozen=True, slots=True)
 class SourceDigests:
     """What one streaming pass over a document gives.
@@ -132,27 +113,14 @@ def digest_source(source: bytes | Path, *, canonical: bool = False, chunk_size: 
 
     A file is read ``chunk_size`` bytes at a time (memory stays flat for a 100 MiB document).
     """
-    sha1 = hashlib.sha1(usedforsecurity=False)
-    sha256 = hashlib.sha256() if canonical else None
-    if isinstance(source, bytes):
-        sha1.update(source)
-        if sha256 is not None:
-            sha256.update(source[_declaration_end(source[:256]) :])
-        return SourceDigests(sha1.hexdigest(), len(source), sha256.digest() if sha256 is not None else None)
-    size = 0
-    first = True
-    with _open_source(source) as handle:
-        while chunk := handle.read(chunk_size):
-            sha1.update(chunk)
-            size += len(chunk)
-            if sha256 is not None:
-                if first:
-                    # the declaration is short: it always fits in the first chunk (>= 256 bytes)
-                    sha256.update(chunk[_declaration_end(chunk[:256]) :])
-                else:
-                    sha256.update(chunk)
-            first = False
-    return SourceDigests(sha1.hexdigest(), size, sha256.digest() if sha256 is not None else None)
+    found = _stream_digests(
+        source,
+        raw=("sha1",),
+        canonical=("sha256",) if canonical else (),
+        chunk_size=chunk_size,
+        usedforsecurity=False,
+    )
+    return SourceDigests(found.raw["sha1"].hex(), found.size, found.canonical.get("sha256"))
 
 
 # ---------------------------------------------------------------------------------------- inputs

@@ -1,38 +1,12 @@
-"""Terminology facts the XDS codec needs, from :mod:`dmpclient.terminology` (private indirection)."""
+"""Cached value-set lookup for the XDS codec (private); the terminology constants themselves are imported
+straight from :mod:`dmpclient.terminology`, their one home."""
 
 from __future__ import annotations
 
 from dmpclient.errors import InputError
-from dmpclient.terminology import (
-    CONFIDENTIALITY_NORMAL,
-    INVISIBLE_PATIENT,
-    INVISIBLE_REPRESENTANTS_LEGAUX,
-    MASQUE_PS,
-    SIGNATURE_CLASS_CODE,
-    SIGNATURE_EVENT_CODE,
-    SIGNATURE_FORMAT_CODE,
-    SIGNATURE_TYPE_CODE,
-    AvailabilityStatus,
-    Code,
-    Terminology,
-    ValueSet,
-    default_terminology,
-    value_set,
-)
+from dmpclient.terminology import Terminology, ValueSet, default_terminology, value_set
 
-__all__ = [
-    "CONFIDENTIALITY_NORMAL",
-    "INVISIBLE_PATIENT",
-    "INVISIBLE_REPRESENTANTS_LEGAUX",
-    "MASQUE_PS",
-    "SIGNATURE_CLASS_CODE",
-    "SIGNATURE_EVENT_CODE",
-    "SIGNATURE_FORMAT_CODE",
-    "SIGNATURE_TYPE_CODE",
-    "AvailabilityStatus",
-    "Code",
-    "find_value_set",
-]
+__all__ = ["find_value_set"]
 
 
 _cache: tuple[Terminology | None, dict[str, ValueSet | None]] = (None, {})

@@ -22,6 +22,7 @@ from typing import Any, Final
 from urllib.parse import unquote
 
 from lxml import etree
+from pydantic import BaseModel
 
 from dmpclient import _xml
 from dmpclient._xml import NS
@@ -365,23 +366,10 @@ def document_entry_from_element(el: etree._Element) -> DocumentEntry:
                 multi[field].append(code)
         else:
             r.issue("Classification", scheme or cl.get("classificationNode"), "unknown classification ignored")
-    for ei in _kids(el, "ExternalIdentifier"):
-        scheme = ei.get("identificationScheme") or ""
-        value = ei.get("value")
-        if scheme == xc.DE_PATIENT_ID:
-            data["patient_id"] = r.cx("patientId", value, ins=True)
-        elif scheme == xc.DE_UNIQUE_ID:
-            data["unique_id"] = value
-        else:
-            r.issue("ExternalIdentifier", f"{scheme}={value}", "unknown external identifier ignored")
+    _read_external_ids(el, r, {xc.DE_PATIENT_ID: "patient_id", xc.DE_UNIQUE_ID: "unique_id"}, data)
     data["confidentiality_codes"] = tuple(multi["confidentiality_codes"])
     data["event_codes"] = tuple(multi["event_codes"])
-    data["authors"] = tuple(authors)
-    data["extra_slots"] = extra
-    data["time_precisions"] = precisions
-    data["issues"] = tuple(r.issues)
-    data["unknown_codes"] = tuple(r.flags)
-    return DocumentEntry.model_validate(data)
+    return DocumentEntry.model_validate(_with_read_state(data, r, authors, extra, precisions))
 
 
 def submission_set_from_element(el: etree._Element) -> SubmissionSet:
@@ -416,23 +404,43 @@ def submission_set_from_element(el: etree._Element) -> SubmissionSet:
             continue
         else:
             r.issue("Classification", scheme or cl.get("classificationNode"), "unknown classification ignored")
+    _read_external_ids(
+        el,
+        r,
+        {xc.SS_PATIENT_ID: "patient_id", xc.SS_SOURCE_ID: "source_id", xc.SS_UNIQUE_ID: "unique_id"},
+        data,
+    )
+    return SubmissionSet.model_validate(_with_read_state(data, r, authors, extra, precisions))
+
+
+def _read_external_ids(el: etree._Element, r: _Reader, fields: Mapping[str, str], data: dict[str, Any]) -> None:
+    """The ``ExternalIdentifier`` children into ``data`` (scheme → field; ``patient_id`` is read as an INS CX)."""
     for ei in _kids(el, "ExternalIdentifier"):
         scheme = ei.get("identificationScheme") or ""
         value = ei.get("value")
-        if scheme == xc.SS_PATIENT_ID:
-            data["patient_id"] = r.cx("patientId", value, ins=True)
-        elif scheme == xc.SS_SOURCE_ID:
-            data["source_id"] = value
-        elif scheme == xc.SS_UNIQUE_ID:
-            data["unique_id"] = value
+        field = fields.get(scheme)
+        if field == "patient_id":
+            data[field] = r.cx("patientId", value, ins=True)
+        elif field is not None:
+            data[field] = value
         else:
             r.issue("ExternalIdentifier", f"{scheme}={value}", "unknown external identifier ignored")
+
+
+def _with_read_state(
+    data: dict[str, Any],
+    r: _Reader,
+    authors: list[Author],
+    extra: dict[str, list[str]],
+    precisions: dict[str, Precision],
+) -> dict[str, Any]:
+    """``data`` completed with what every registry-object reader collects (authors, kept slots, flags)."""
     data["authors"] = tuple(authors)
     data["extra_slots"] = extra
     data["time_precisions"] = precisions
     data["issues"] = tuple(r.issues)
     data["unknown_codes"] = tuple(r.flags)
-    return SubmissionSet.model_validate(data)
+    return data
 
 
 def association_from_element(el: etree._Element) -> Association:
@@ -679,6 +687,17 @@ def _body(root: etree._Element) -> tuple[etree._Element, str | None]:
     return payload, action
 
 
+#: Body element → (kind, ParsedMessage field, reader) of the messages read into a single payload.
+_PAYLOAD_READERS: Final[dict[str, tuple[MessageKind, str, Callable[[etree._Element], BaseModel]]]] = {
+    "SubmitObjectsRequest": (MessageKind.SUBMIT_OBJECTS_REQUEST, "submission", from_submit_objects_request),
+    "AdhocQueryRequest": (MessageKind.ADHOC_QUERY_REQUEST, "query_request", from_adhoc_query_request),
+    "AdhocQueryResponse": (MessageKind.ADHOC_QUERY_RESPONSE, "query_response", from_adhoc_query_response),
+    "RegistryResponse": (MessageKind.REGISTRY_RESPONSE, "registry_response", from_registry_response),
+    "RetrieveDocumentSetRequest": (MessageKind.RETRIEVE_REQUEST, "retrieve_request", from_retrieve_request),
+    "RetrieveDocumentSetResponse": (MessageKind.RETRIEVE_RESPONSE, "retrieve_response", from_retrieve_response),
+}
+
+
 def parse_message(data: bytes | etree._Element, *, origin: str = "XDS message") -> ParsedMessage:
     """Recognise and read an XDS message (SOAP envelope or bare body).
 
@@ -692,10 +711,6 @@ def parse_message(data: bytes | etree._Element, *, origin: str = "XDS message") 
     root = _xml.parse_bytes(bytes(data), origin=origin) if isinstance(data, bytes | bytearray) else data
     payload, action = _body(root)
     name = _local(payload)
-    if name == "SubmitObjectsRequest":
-        return ParsedMessage(
-            kind=MessageKind.SUBMIT_OBJECTS_REQUEST, submission=from_submit_objects_request(payload), soap_action=action
-        )
     if name == "ProvideAndRegisterDocumentSetRequest":
         pnr = from_provide_and_register(payload)
         return ParsedMessage(
@@ -704,28 +719,9 @@ def parse_message(data: bytes | etree._Element, *, origin: str = "XDS message") 
             documents=tuple(pnr.documents),
             soap_action=action,
         )
-    if name == "AdhocQueryRequest":
-        return ParsedMessage(
-            kind=MessageKind.ADHOC_QUERY_REQUEST, query_request=from_adhoc_query_request(payload), soap_action=action
-        )
-    if name == "AdhocQueryResponse":
-        return ParsedMessage(
-            kind=MessageKind.ADHOC_QUERY_RESPONSE,
-            query_response=from_adhoc_query_response(payload),
-            soap_action=action,
-        )
-    if name == "RegistryResponse":
-        return ParsedMessage(
-            kind=MessageKind.REGISTRY_RESPONSE, registry_response=from_registry_response(payload), soap_action=action
-        )
-    if name == "RetrieveDocumentSetRequest":
-        return ParsedMessage(
-            kind=MessageKind.RETRIEVE_REQUEST, retrieve_request=from_retrieve_request(payload), soap_action=action
-        )
-    if name == "RetrieveDocumentSetResponse":
-        return ParsedMessage(
-            kind=MessageKind.RETRIEVE_RESPONSE, retrieve_response=from_retrieve_response(payload), soap_action=action
-        )
+    if name in _PAYLOAD_READERS:
+        kind, field, reader = _PAYLOAD_READERS[name]
+        return ParsedMessage.model_validate({"kind": kind, field: reader(payload), "soap_action": action})
     if name == "Fault":
         raise ProtocolError(f"{origin}: a SOAP Fault, not an XDS message")
     raise ProtocolError(f"{origin}: not an XDS message (root element {name!r})")
@@ -782,33 +778,28 @@ class _Writer:
         ls = _el("rim", "LocalizedString", h, charset=xc.LOCALIZED_CHARSET, value=value)
         ls.set(_XML_LANG, xc.LOCALIZED_LANG)
 
-    def code(self, parent: etree._Element, scheme: str, owner: str, code: Code) -> None:
+    def _classification(self, parent: etree._Element, scheme: str, owner: str, node: str) -> etree._Element:
+        """A numbered external ``Classification`` (``cl01``, ``cl02`` … in the message)."""
         self.cl += 1
-        cl = _el(
+        return _el(
             "rim",
             "Classification",
             parent,
             classificationScheme=scheme,
             classifiedObject=owner,
             id=f"cl{self.cl:02d}",
-            nodeRepresentation=code.code,
+            nodeRepresentation=node,
         )
+
+    def code(self, parent: etree._Element, scheme: str, owner: str, code: Code) -> None:
+        cl = self._classification(parent, scheme, owner, code.code)
         self.slots(cl, [(Slot.CODING_SCHEME, [code.code_system])])
         self.localized(cl, "Name", code.display)
 
     def author(self, parent: etree._Element, scheme: str, owner: str, author: Author, field: str) -> None:
         if author.person is None and not author.institutions and not author.extra_slots:
             raise InputError("an author needs an authorPerson or an authorInstitution", field=field, value=None)
-        self.cl += 1
-        cl = _el(
-            "rim",
-            "Classification",
-            parent,
-            classificationScheme=scheme,
-            classifiedObject=owner,
-            id=f"cl{self.cl:02d}",
-            nodeRepresentation="",
-        )
+        cl = self._classification(parent, scheme, owner, "")
         self.slots(
             cl,
             [

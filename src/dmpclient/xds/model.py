@@ -30,14 +30,14 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from dmpclient.errors import InputError, InvalidValue, RegistryError, RegistryErrorItem
 from dmpclient.hl7v2 import CX, HD, XCN, XON, Precision, escape, split_components, unescape
 from dmpclient.ids import IDNPS_OID, IDNST_OID, INS
-from dmpclient.xds._terms import CONFIDENTIALITY_NORMAL, AvailabilityStatus, Code
+from dmpclient.terminology import CONFIDENTIALITY_NORMAL, AvailabilityStatus, Code
 from dmpclient.xds.constants import (
     DE_OBJECT_TYPE_STABLE,
     RESPONSE_STATUS_FAILURE,
@@ -434,9 +434,13 @@ def _check_aware(value: datetime | None, name: str) -> datetime | None:
 
 
 class _RegistryObject(BaseModel):
-    """Fields shared by the registry objects."""
+    """Fields and behaviour shared by the registry objects (DocumentEntry, SubmissionSet)."""
 
     model_config = _FROZEN
+
+    if TYPE_CHECKING:  # declared by each subclass, at its own place in the field order
+        patient_id: str | None
+        availability_status: AvailabilityStatus | str | None
 
     entry_uuid: str | None = None
     """``@id``: symbolic (``Document01``) in a request, ``urn:uuid:…`` in a registry answer."""
@@ -448,6 +452,28 @@ class _RegistryObject(BaseModel):
     """Values that could not be understood on read (never an exception)."""
     unknown_codes: tuple[CodeFlag, ...] = ()
     """Codes not in the built-in value sets, flagged on read."""
+
+    @field_validator("availability_status", mode="before", check_fields=False)
+    @classmethod
+    def _status(cls, value: Any) -> Any:
+        return _coerce_enum(AvailabilityStatus, value)
+
+    @field_validator("creation_time", "service_start_time", "service_stop_time", "submission_time", check_fields=False)
+    @classmethod
+    def _aware(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        return _check_aware(value, info.field_name or "")
+
+    @property
+    def ins(self) -> INS:
+        """The patient's INS parsed from :attr:`patient_id` (raises when absent or malformed)."""
+        if not self.patient_id:
+            raise InputError(f"the {type(self).__name__} has no patientId", field="patientId", value=None)
+        return INS.from_cx(self.patient_id)
+
+    def replace_fields(self, **changes: Any) -> Self:
+        """A validated copy with some fields changed."""
+        data = {name: getattr(self, name) for name in type(self).model_fields}
+        return type(self).model_validate({**data, **changes})
 
 
 class DocumentEntry(_RegistryObject):
@@ -489,23 +515,6 @@ class DocumentEntry(_RegistryObject):
     document_id: str | None = None
     """``xdsb:Document/@id`` carrying the content in ITI-41 (defaults to :attr:`entry_uuid`)."""
 
-    @field_validator("availability_status", mode="before")
-    @classmethod
-    def _status(cls, value: Any) -> Any:
-        return _coerce_enum(AvailabilityStatus, value)
-
-    @field_validator("creation_time", "service_start_time", "service_stop_time")
-    @classmethod
-    def _aware(cls, value: datetime | None, info: Any) -> datetime | None:
-        return _check_aware(value, info.field_name)
-
-    @property
-    def ins(self) -> INS:
-        """The patient's INS parsed from :attr:`patient_id` (raises when absent or malformed)."""
-        if not self.patient_id:
-            raise InputError("the DocumentEntry has no patientId", field="patientId", value=None)
-        return INS.from_cx(self.patient_id)
-
     @property
     def patient_cx(self) -> CX | None:
         """:attr:`patient_id` as a :class:`~dmpclient.hl7v2.CX`, or ``None`` when absent or malformed."""
@@ -533,13 +542,6 @@ class DocumentEntry(_RegistryObject):
                 result.append(c)
         return self.replace_fields(confidentiality_codes=tuple(result))
 
-    def replace_fields(self, **changes: Any) -> DocumentEntry:
-        """A validated copy with some fields changed."""
-        return type(self).model_validate({**self._shallow(), **changes})
-
-    def _shallow(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in type(self).model_fields}
-
 
 class SubmissionSet(_RegistryObject):
     """An XDS SubmissionSet (``RegistryPackage`` classified by the SubmissionSet node)."""
@@ -555,28 +557,6 @@ class SubmissionSet(_RegistryObject):
     patient_id: str | None = None
     intended_recipients: tuple[str, ...] = ()
     availability_status: AvailabilityStatus | str | None = None
-
-    @field_validator("availability_status", mode="before")
-    @classmethod
-    def _status(cls, value: Any) -> Any:
-        return _coerce_enum(AvailabilityStatus, value)
-
-    @field_validator("submission_time")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        return _check_aware(value, "submission_time")
-
-    @property
-    def ins(self) -> INS:
-        """The patient's INS parsed from :attr:`patient_id`."""
-        if not self.patient_id:
-            raise InputError("the SubmissionSet has no patientId", field="patientId", value=None)
-        return INS.from_cx(self.patient_id)
-
-    def replace_fields(self, **changes: Any) -> SubmissionSet:
-        """A validated copy with some fields changed."""
-        data = {name: getattr(self, name) for name in type(self).model_fields}
-        return type(self).model_validate({**data, **changes})
 
 
 class Association(BaseModel):
@@ -757,15 +737,15 @@ class AdhocQueryRequest(BaseModel):
         return _coerce_enum(ReturnType, value)
 
 
-class RegistryResponse(BaseModel):
-    """An ``rs:RegistryResponse`` (ITI-41, ITI-57, and inside ITI-43 responses)."""
+class _StatusResponse(BaseModel):
+    """The ``status`` (first field) and registry ``errors`` of a registry answer, and what they tell."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     status: ResponseStatus | str
-    errors: tuple[RegistryErrorItem, ...] = ()
-    request_id: str | None = None
-    highest_severity: str | None = None
+
+    if TYPE_CHECKING:  # declared by each subclass, at its own place in the field order
+        errors: tuple[RegistryErrorItem, ...]
 
     @field_validator("status", mode="before")
     @classmethod
@@ -777,19 +757,24 @@ class RegistryResponse(BaseModel):
         """True for Success."""
         return self.status == ResponseStatus.SUCCESS
 
-    def raise_for_status(self, *, transaction: str | None = None) -> RegistryResponse:
+    def raise_for_status(self, *, transaction: str | None = None) -> Self:
         """Raise :class:`~dmpclient.errors.RegistryError` unless the status is Success; return ``self``."""
         if not self.ok:
             raise RegistryError(list(self.errors), status=str(self.status), transaction=transaction)
         return self
 
 
-class QueryResponse(BaseModel):
+class RegistryResponse(_StatusResponse):
+    """An ``rs:RegistryResponse`` (ITI-41, ITI-57, and inside ITI-43 responses)."""
+
+    errors: tuple[RegistryErrorItem, ...] = ()
+    request_id: str | None = None
+    highest_severity: str | None = None
+
+
+class QueryResponse(_StatusResponse):
     """An ITI-18 ``AdhocQueryResponse`` read into the model."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    status: ResponseStatus | str
     total_result_count: int | None = None
     start_index: int | None = None
     documents: tuple[DocumentEntry, ...] = ()
@@ -798,22 +783,6 @@ class QueryResponse(BaseModel):
     object_refs: tuple[ObjectRef, ...] = ()
     errors: tuple[RegistryErrorItem, ...] = ()
     request_id: str | None = None
-
-    @field_validator("status", mode="before")
-    @classmethod
-    def _status(cls, value: Any) -> Any:
-        return _coerce_enum(ResponseStatus, value)
-
-    @property
-    def ok(self) -> bool:
-        """True for Success."""
-        return self.status == ResponseStatus.SUCCESS
-
-    def raise_for_status(self, *, transaction: str | None = None) -> QueryResponse:
-        """Raise :class:`~dmpclient.errors.RegistryError` unless the status is Success."""
-        if not self.ok:
-            raise RegistryError(list(self.errors), status=str(self.status), transaction=transaction)
-        return self
 
 
 class DocumentRequest(BaseModel):
@@ -873,9 +842,8 @@ class ParsedMessage(BaseModel):
     soap_action: str | None = None
     """WS-Addressing ``Action`` when the input was a SOAP envelope."""
 
-    @model_validator(mode="after")
-    def _one_payload(self) -> ParsedMessage:
-        expected = {
+    def _payload_of_kind(self) -> BaseModel | None:
+        return {
             MessageKind.SUBMIT_OBJECTS_REQUEST: self.submission,
             MessageKind.PROVIDE_AND_REGISTER_REQUEST: self.submission,
             MessageKind.ADHOC_QUERY_REQUEST: self.query_request,
@@ -884,20 +852,15 @@ class ParsedMessage(BaseModel):
             MessageKind.RETRIEVE_REQUEST: self.retrieve_request,
             MessageKind.RETRIEVE_RESPONSE: self.retrieve_response,
         }[self.kind]
-        if expected is None:
+
+    @model_validator(mode="after")
+    def _one_payload(self) -> ParsedMessage:
+        if self._payload_of_kind() is None:
             raise ValueError(f"{self.kind.value} needs its payload")
         return self
 
     def payload(self) -> BaseModel:
         """The payload model for :attr:`kind`."""
-        value: BaseModel | None = {
-            MessageKind.SUBMIT_OBJECTS_REQUEST: self.submission,
-            MessageKind.PROVIDE_AND_REGISTER_REQUEST: self.submission,
-            MessageKind.ADHOC_QUERY_REQUEST: self.query_request,
-            MessageKind.ADHOC_QUERY_RESPONSE: self.query_response,
-            MessageKind.REGISTRY_RESPONSE: self.registry_response,
-            MessageKind.RETRIEVE_REQUEST: self.retrieve_request,
-            MessageKind.RETRIEVE_RESPONSE: self.retrieve_response,
-        }[self.kind]
+        value = self._payload_of_kind()
         assert value is not None
         return value

@@ -494,35 +494,38 @@ _INS_TRAITS_FR: Final = (
 )
 
 
+#: The INS name traits: (rule, path under patient, the element needs text, what is wrong when absent).
+_INS_NAME_TRAITS: Final = (
+    (
+        "cda.ins.birthName",
+        "name/hl7:family[@qualifier='BR']",
+        True,
+        "the birth name (name/family qualifier='BR') is missing or empty",
+    ),
+    (
+        "cda.ins.firstBirthGiven",
+        "name/hl7:given[@qualifier='BR']",
+        True,
+        "the first birth given name (name/given qualifier='BR') is missing or empty",
+    ),
+    (
+        "cda.ins.birthGivens",
+        "name/hl7:given[not(@qualifier)]",
+        False,
+        "the list of birth given names (name/given without qualifier) is missing",
+    ),
+)
+
+
 def _ins_traits(c: _Checker, role: etree._Element, patient: etree._Element | None) -> None:
     if patient is None:
         c.add("cda.ins.birthName", "an INS is used but patientRole/patient is missing", role, message_fr=_INS_TRAITS_FR)
         return
-
-    def filled(path: str) -> list[etree._Element]:
-        return [e for e in c.xp(path, patient) if text_of(e).strip()]
-
-    if not filled("hl7:name/hl7:family[@qualifier='BR']"):
-        c.add(
-            "cda.ins.birthName",
-            "INS used: the birth name (name/family qualifier='BR') is missing or empty",
-            c.missing(patient, "name/hl7:family[@qualifier='BR']"),
-            message_fr=_INS_TRAITS_FR,
-        )
-    if not filled("hl7:name/hl7:given[@qualifier='BR']"):
-        c.add(
-            "cda.ins.firstBirthGiven",
-            "INS used: the first birth given name (name/given qualifier='BR') is missing or empty",
-            c.missing(patient, "name/hl7:given[@qualifier='BR']"),
-            message_fr=_INS_TRAITS_FR,
-        )
-    if not c.xp("hl7:name/hl7:given[not(@qualifier)]", patient):
-        c.add(
-            "cda.ins.birthGivens",
-            "INS used: the list of birth given names (name/given without qualifier) is missing",
-            c.missing(patient, "name/hl7:given[not(@qualifier)]"),
-            message_fr=_INS_TRAITS_FR,
-        )
+    for rule, path, need_text, what in _INS_NAME_TRAITS:
+        found = c.xp(f"hl7:{path}", patient)
+        present = [e for e in found if text_of(e).strip()] if need_text else found
+        if not present:
+            c.add(rule, f"INS used: {what}", c.missing(patient, path), message_fr=_INS_TRAITS_FR)
     sex = c.one("hl7:administrativeGenderCode", patient)
     if sex is None or not sex.get("code"):
         c.add(

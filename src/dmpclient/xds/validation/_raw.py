@@ -106,19 +106,25 @@ def _check_slots(obj: etree._Element, oid: str, kind: str, collector: Collector)
             )
 
 
+def _check_owner(child: etree._Element, kind: str, attribute: str, oid: str, collector: Collector) -> None:
+    """A Classification / ExternalIdentifier must name its parent object (``classifiedObject`` /
+    ``registryObject``) when it names one."""
+    owner = child.get(attribute)
+    if owner is not None and owner != oid:
+        collector.add(
+            "ihe.classification.owner",
+            f"{kind} {child.get('id')!r} of {oid} names {attribute} {owner!r}",
+            location=f"{oid}.{child.get('id') or kind}",
+            value=owner,
+        )
+
+
 def _check_children(obj: etree._Element, oid: str, collector: Collector) -> None:
     schemes: Counter[str] = Counter()
     for ei in _kids(obj, "ExternalIdentifier"):
         scheme = ei.get("identificationScheme") or ""
         schemes[scheme] += 1
-        owner = ei.get("registryObject")
-        if owner is not None and owner != oid:
-            collector.add(
-                "ihe.classification.owner",
-                f"ExternalIdentifier {ei.get('id')!r} of {oid} names registryObject {owner!r}",
-                location=f"{oid}.{ei.get('id') or 'ExternalIdentifier'}",
-                value=owner,
-            )
+        _check_owner(ei, "ExternalIdentifier", "registryObject", oid, collector)
     for scheme, count in schemes.items():
         if count > 1:
             collector.add(
@@ -131,14 +137,7 @@ def _check_children(obj: etree._Element, oid: str, collector: Collector) -> None
     for cl in _kids(obj, "Classification"):
         if cl.get("classificationScheme") == _SS_CONTENT_TYPE:
             content_types += 1
-        owner = cl.get("classifiedObject")
-        if owner is not None and owner != oid:
-            collector.add(
-                "ihe.classification.owner",
-                f"Classification {cl.get('id')!r} of {oid} names classifiedObject {owner!r}",
-                location=f"{oid}.{cl.get('id') or 'Classification'}",
-                value=owner,
-            )
+        _check_owner(cl, "Classification", "classifiedObject", oid, collector)
     if content_types > 1:
         collector.add(
             "ihe.cardinality",
