@@ -208,6 +208,9 @@ class Operations:
             vihf_version=self.vihf_version,
             vihf_options=self.vihf_options,
             oid_generator=generator,
+            check_patients=self.guards.nia,
+            check_rights=self.guards.rights,
+            check_confidentiality=self.guards.confidentiality,
         )
 
     def _patient(self, ins: INS) -> INS:

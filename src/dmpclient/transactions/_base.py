@@ -28,6 +28,7 @@ from dmpclient.ids import INS, OidGenerator
 from dmpclient.security.signers import Signer
 from dmpclient.security.vihf import SignedVihf, VihfOptions, build_vihf
 from dmpclient.soap import ACTION_ALIASES, ACTIONS, RESPONSE_ACTIONS, Attachment, SoapRequest, build_request
+from dmpclient.transactions.rights import RightsAction, require_right
 
 __all__ = [
     "TRANSACTIONS",
@@ -126,6 +127,12 @@ class RequestContext:
         vihf_version: ``"4.0"`` (default) or ``"3.0"``.
         vihf_options: further VIHF choices (see :class:`~dmpclient.security.vihf.VihfOptions`).
         oid_generator: generates message ids and uniqueIds under the software's OID root.
+        check_patients: refuse a NIA or an INS OID of another environment before building (CNDA 0.2-080).
+        check_rights: refuse what the rights matrix refuses for the acting profile (PDT-INF-526/606).
+        check_confidentiality: refuse forbidden TD3.3a/b confidentiality transitions (``INVISIBLE_*``).
+
+    The three ``check_*`` flags exist so that tests can send what a careless client would and watch the
+    DMP (or the sandbox) refuse it; production code leaves them on.
     """
 
     acting: ActingContext
@@ -135,6 +142,9 @@ class RequestContext:
     vihf_version: str = "4.0"
     vihf_options: VihfOptions | None = None
     oid_generator: OidGenerator | None = field(default=None)
+    check_patients: bool = True
+    check_rights: bool = True
+    check_confidentiality: bool = True
 
     @property
     def ids(self) -> OidGenerator:
@@ -145,10 +155,21 @@ class RequestContext:
         object.__setattr__(self, "oid_generator", generator)
         return generator
 
+    def require_patient(self, patient: INS) -> INS:
+        """Raise unless ``patient`` may be used for DMP access here (NIA, OID per environment)."""
+        if self.check_patients:
+            patient.check_dmp_access(self.environment.kind)
+        return patient
+
+    def require_right(self, action: RightsAction, *, treating_physician: bool | None = None) -> None:
+        """Raise :class:`~dmpclient.errors.RuleViolation` when the rights matrix refuses ``action``."""
+        if self.check_rights:
+            require_right(action, self.acting, treating_physician=treating_physician)
+
     def vihf(self, patient: INS | None) -> SignedVihf:
         """A freshly signed VIHF for one call (one token per call is the safe default, ``vihf.md`` §6)."""
         if patient is not None:
-            patient.check_dmp_access(self.environment.kind)
+            self.require_patient(patient)
         return build_vihf(
             self.acting,
             patient,

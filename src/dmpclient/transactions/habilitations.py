@@ -236,8 +236,8 @@ def build_set_authorization_request(
     request = SetAuthorizationInput(
         action=AuthorizationAction(action), role=AuthorizationRole(role) if role is not None else None
     )
-    ins.check_dmp_access(ctx.environment.kind)
-    rights.require_right(request.rights_action, ctx.acting, treating_physician=treating_physician)
+    ctx.require_patient(ins)
+    ctx.require_right(request.rights_action, treating_physician=treating_physician)
     body = new_body(HAB_NS, "setAuthorization")
     sub(body, "action", request.action.value)
     if request.role is not None:
@@ -308,8 +308,8 @@ def build_list_authorizations_request(
         NIARefused: the INS is a NIA.
     """
     list_mode = AuthorizationListMode(mode)
-    ins.check_dmp_access(ctx.environment.kind)
-    rights.require_right(rights.RightsAction.TD1_6_LIST_AUTHORIZATIONS, ctx.acting)
+    ctx.require_patient(ins)
+    ctx.require_right(rights.RightsAction.TD1_6_LIST_AUTHORIZATIONS)
     body = new_body(HAB_NS, "listAuthorizationByPatient")
     sub(body, "mode", list_mode.value)
     return ctx.request(TD1_6, body, patient=ins)

@@ -810,7 +810,7 @@ def _build_record(control: etree._Element, result: _DossierBase) -> None:
 
 
 def _patient_query(ctx: RequestContext, ins: INS, reason: str, spec: TransactionSpec) -> SoapRequest:
-    ins.check_dmp_access(ctx.environment.kind)  # NIA refused before anything is built (CNDA 0.2-080)
+    ctx.require_patient(ins)  # NIA refused before anything is built (CNDA 0.2-080)
     message, params = new_query_request(
         _BODY,
         software=ctx.acting.software,

@@ -176,7 +176,7 @@ def build_patient_list_request(
         )
     except ValueError as exc:
         raise InvalidValue(str(exc).splitlines()[0], field="since", value=since, rule="TD0.4 startDate") from None
-    rights.require_right(rights.RightsAction.TD0_4_PATIENT_LIST, ctx.acting, treating_physician=None)
+    ctx.require_right(rights.RightsAction.TD0_4_PATIENT_LIST)
     body = new_body(PAT_NS, "patientList")
     sub(body, "startDate", query.start_date)
     sub(body, "dateType", query.date_type.value)

@@ -192,7 +192,7 @@ def build_patient_search_request(ctx: RequestContext, search: PatientSearch) -> 
     Raises:
         RuleViolation: not in régulation (centre 15) access mode, or refused by the rights matrix.
     """
-    rights.require_right(rights.RightsAction.TD0_5_SEARCH_WITHOUT_INS, ctx.acting, treating_physician=None)
+    ctx.require_right(rights.RightsAction.TD0_5_SEARCH_WITHOUT_INS)
     message, params = new_query_request(
         _BODY,
         software=ctx.acting.software,

@@ -531,7 +531,9 @@ def build_update_document_metadata_request(
             value=[c.code for c in new_codes],
             rule="EX_GEN-1060",
         )
-    findings: list[Finding] = check_confidentiality_transition(old_codes, new_codes, params=params)
+    findings: list[Finding] = (
+        check_confidentiality_transition(old_codes, new_codes, params=params) if ctx.check_confidentiality else []
+    )
     spec = metadata_update_transaction(old_codes, new_codes)
     if errors_only(findings):
         raise ValidationFailed(findings, what=f"{spec.td} confidentiality change")

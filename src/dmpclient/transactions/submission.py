@@ -499,7 +499,7 @@ def prepare_submission(
     """
     if not documents:
         raise InputError("a submission has at least one document", field="documents", value=[])
-    patient.check_dmp_access(ctx.environment.kind)
+    ctx.require_patient(patient)
     replaces = dict(replaces or {})
     for index in replaces:
         if not 0 <= index < len(documents):
