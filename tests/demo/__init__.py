@@ -1,0 +1,1 @@
+"""Tests of ``dmpclient demo`` and :mod:`dmpclient.demo`."""
