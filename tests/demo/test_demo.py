@@ -301,3 +301,16 @@ def test_run_demo_keep_refuses_a_non_empty_folder(tmp_path: Path, demo_pki: Test
     with pytest.raises(demo_module.ConfigurationError) as caught:
         run_demo(keep=tmp_path, pki=demo_pki)
     assert caught.value.field == "keep"
+
+
+def test_a_fault_aimed_at_one_update_transaction_spares_its_siblings(demo_pki: TestPki) -> None:
+    """TD3.3a and TD3.3d share the UpdateDocumentSet action: a fault for TD3.3d must not hit the TD3.3a hide."""
+
+    def break_archive(sandbox: Sandbox) -> None:
+        sandbox.faults.add_http_error(503, transaction="TD3.3d")
+
+    result, _ = _run(demo_pki, prepare_sandbox=break_archive)
+    by_number = {s.number: s for s in result.steps}
+    assert by_number[8].passed and by_number[9].passed  # TD3.3a hide and unhide went through
+    assert not by_number[10].passed  # TD3.3d archive got the injected 503
+    assert by_number[10].transaction == "TD3.3d"

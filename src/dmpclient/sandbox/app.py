@@ -262,12 +262,14 @@ class SandboxApp:
         try:
             self._check_envelope(message)
             route = self.router.resolve(service, message)
-            plan = self.faults.plan([c.td for c in route.candidates])
-            if plan.delay:
-                await self.faults.sleep(plan.delay)
-            terminal = plan.terminal
-            if terminal is not None and not terminal.process:
-                return self._injected_response(terminal, message_id, route), plan
+            # Faults target one transaction: when several share the action (TD3.3a-d, TD2.1/TD2.2) the plan
+            # waits until the transaction is chosen, which needs the authenticated caller.
+            ambiguous = len(route.candidates) > 1
+            if not ambiguous:
+                plan = self.faults.plan([route.candidates[0].td])
+                early = await self._apply_plan(plan, message_id, route)
+                if early is not None:
+                    return early, plan
             now = self.clock.now()
             peer = TlsPeer.from_scope(scope)
             patientless = all(c.td in self.config.patientless_transactions for c in route.candidates)
@@ -280,6 +282,12 @@ class SandboxApp:
             handlers = self.behaviour.handlers
             spec = self.router.choose(route, message, result.caller, handlers.discriminator, handled=handlers.tds)
             td = spec.td
+            if ambiguous:
+                plan = self.faults.plan([spec.td])
+                early = await self._apply_plan(plan, message_id, route)
+                if early is not None:
+                    return early, plan
+            terminal = plan.terminal
             handler = handlers.get(spec.td)
             if handler is None:
                 raise SandboxFault(
@@ -320,6 +328,17 @@ class SandboxApp:
                 "Receiver", _SERVER_ERROR, "Erreur interne du serveur", detail=f"{type(exc).__name__}: {exc}"
             )
             return self._fault(internal, message_id, route.action if route else envelope.action, td), plan
+
+    async def _apply_plan(
+        self, plan: FaultPlan, message_id: str | None, route: Route
+    ) -> SoapResponse | _ProxyPage | None:
+        """Sleep the injected latency; answer at once when the plan's fault happens before processing."""
+        if plan.delay:
+            await self.faults.sleep(plan.delay)
+        terminal = plan.terminal
+        if terminal is not None and not terminal.process:
+            return self._injected_response(terminal, message_id, route)
+        return None
 
     def _check_envelope(self, message: SoapMessage) -> None:
         envelope = message.envelope
