@@ -10,6 +10,7 @@ import pytest
 from dmpclient.client import (
     ConnectFailed,
     ConnectionLost,
+    GatewayUnavailable,
     RedirectRefused,
     RequestTimeout,
     RetryPolicy,
@@ -89,16 +90,47 @@ def test_http_errors_without_soap_are_dmp_errors_of_the_http_channel(
     make_client: Callable[..., Harness], mode: str
 ) -> None:
     def handler(request: httpx.Request, body: bytes) -> httpx.Response:
-        return httpx.Response(503, headers={"content-type": "text/html"}, content=b"<html>Maintenance</html>")
+        return httpx.Response(500, headers={"content-type": "text/html"}, content=b"<html>Maintenance</html>")
 
     dmp = make_client(mode, handler)
     with pytest.raises(DMPError) as caught:
         dmp.test_existence(PATIENT)
     assert caught.value.channel is ErrorChannel.HTTP
-    assert caught.value.http_status == 503
-    assert caught.value.code == "HTTP 503"
+    assert caught.value.http_status == 500
+    assert caught.value.code == "HTTP 500"
     assert "Maintenance" in (caught.value.message_fr or "")
     assert len(dmp.requests) == 1  # HTTP answers are never retried
+
+
+def test_gateway_errors_without_soap_are_retried_for_idempotent_calls(
+    make_client: Callable[..., Harness], mode: str
+) -> None:
+    answers = iter([503, 502])
+
+    def handler(request: httpx.Request, body: bytes) -> httpx.Response | None:
+        status = next(answers, None)
+        if status is None:
+            return None  # the fake DMP answers the third attempt
+        return httpx.Response(status, headers={"content-type": "text/html"}, content=b"<html>Proxy</html>")
+
+    dmp = make_client(mode, handler)
+    assert dmp.test_existence(PATIENT).exists
+    assert len(dmp.requests) == 3
+    assert len(dmp.sleeps) == 2
+
+
+def test_gateway_errors_exhaust_the_attempts_as_a_transport_error(
+    make_client: Callable[..., Harness], mode: str
+) -> None:
+    def handler(request: httpx.Request, body: bytes) -> httpx.Response:
+        return httpx.Response(503, headers={"content-type": "text/html"}, content=b"<html>Proxy</html>")
+
+    dmp = make_client(mode, handler, retries=RetryPolicy(max_attempts=2))
+    with pytest.raises(GatewayUnavailable) as caught:
+        dmp.test_existence(PATIENT)
+    assert caught.value.status == 503
+    assert caught.value.transaction == "TD0.2"
+    assert len(dmp.requests) == 2
 
 
 def test_a_success_status_with_a_non_soap_body_is_a_protocol_error(

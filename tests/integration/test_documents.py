@@ -243,12 +243,6 @@ def test_update_status_and_deleting_an_archived_document(world: World) -> None:
     assert statuses(world, PAT_TROIS)[(uid, 1)] == "Deleted"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="FINDING-4: update_status/delete take `AvailabilityStatus | str` but a short name ('Archived') raises a "
-    "bare ValueError from the enum, not an InputError (nor is it accepted like xds.queries.normalize_status does)",
-)
 def test_status_short_names_are_accepted_or_refused_as_input_errors(world: World) -> None:
     dmp = world.client()
     uid = _fed(world, dmp).unique_id
@@ -323,12 +317,6 @@ def test_sandbox_refuses_more_than_twenty_unique_ids_when_batching_is_off(world:
     assert len(dmp.exchanges) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="FINDING-3: the sandbox answers the 20-uniqueId limit with an English codeContext "
-    "(transactions.registry.query_error passes QueryLimitExceeded.reason through)",
-)
 def test_query_limit_refusal_message_is_french(world: World) -> None:
     unique_ids = tuple(f"1.2.250.1.999.1.1.7898.9.{n}" for n in range(21))
     dmp = world.client(guards=GuardSettings().without("query_limits"))

@@ -356,3 +356,22 @@ def test_availability_statuses_appear_in_the_official_examples(official_examples
     text = "".join(p.read_text(encoding="utf-8") for p in official_examples.glob("td3.*.xml"))
     for status in (AvailabilityStatus.APPROVED, AvailabilityStatus.ARCHIVED, AvailabilityStatus.DELETED):
         assert status.value in text
+
+
+def test_availability_status_accepts_urns_and_short_names() -> None:
+    from dmpclient.terminology import AvailabilityStatus
+
+    assert AvailabilityStatus("urn:asip:ci-sis:2010:StatusType:Archived") is AvailabilityStatus.ARCHIVED
+    assert AvailabilityStatus("Archived") is AvailabilityStatus.ARCHIVED
+    assert AvailabilityStatus.parse("deleted") is AvailabilityStatus.DELETED
+
+
+def test_availability_status_unknown_names_the_field_and_rule() -> None:
+    from dmpclient.errors import InvalidValue
+    from dmpclient.terminology import AvailabilityStatus
+
+    with pytest.raises(InvalidValue) as info:
+        AvailabilityStatus.parse("Hidden", field="current_status")
+    assert info.value.field == "current_status"
+    assert info.value.value == "Hidden"
+    assert info.value.rule == "JDV_J52"

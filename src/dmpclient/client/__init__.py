@@ -27,6 +27,7 @@ from dmpclient.client._config import DEFAULT_TIMEOUT, USER_AGENT
 from dmpclient.client._errors import (
     ConnectFailed,
     ConnectionLost,
+    GatewayUnavailable,
     RedirectRefused,
     RequestTimeout,
     TlsHandshakeFailed,
@@ -54,6 +55,7 @@ __all__ = [
     "DocumentInput",
     "Exchange",
     "ExchangeHook",
+    "GatewayUnavailable",
     "GuardSettings",
     "Outcome",
     "RedirectRefused",

@@ -28,6 +28,7 @@ from dmpclient import _xml
 from dmpclient.client._errors import (
     ConnectFailed,
     ConnectionLost,
+    GatewayUnavailable,
     RedirectRefused,
     RequestTimeout,
     TlsHandshakeFailed,
@@ -396,14 +397,19 @@ class Engine:
                 error = self._failure(call, exc, tracker)
                 self._emit(call, url, attempt, started, t0, None, error)
                 if self.retries.should_retry(error, attempt=attempt, idempotent=call.idempotent):
-                    yield Sleep(self.retries.delay(attempt))
-                    if call.rebuild is not None:
-                        call.request = call.rebuild()
-                        call._masked = None
+                    yield from self._before_retry(call, attempt)
                     continue
                 if error is exc:
                     raise
                 raise error from exc
+            gateway = self._gateway(call, url, received)
+            if gateway is not None:
+                self._emit(call, url, attempt, started, t0, received, gateway)
+                self._close(received)
+                if self.retries.should_retry(gateway, attempt=attempt, idempotent=call.idempotent):
+                    yield from self._before_retry(call, attempt)
+                    continue
+                raise gateway
             location = self._redirect(url, received, call, attempt, started, t0)
             if location is not None:
                 redirects += 1
@@ -417,6 +423,29 @@ class Engine:
                 attempt -= 1
                 continue
             return self._conclude(call, url, attempt, started, t0, received)
+
+    def _before_retry(self, call: Call[Any], attempt: int) -> Generator[Effect, Any, None]:
+        """Wait the backoff, then rebuild the request (fresh MessageID and VIHF: AIR tokens are single-use)."""
+        yield Sleep(self.retries.delay(attempt))
+        if call.rebuild is not None:
+            call.request = call.rebuild()
+            call._masked = None
+
+    @staticmethod
+    def _gateway(call: Call[Any], url: str, received: Received) -> GatewayUnavailable | None:
+        """A 502/503/504 without a SOAP body on a non-submission call: the network in front of the DMP answered.
+
+        (For a submission the same answer is ambiguous: :meth:`_interpret` reports it as such.)
+        """
+        if call.submission or received.message is not None or received.status not in _GATEWAY:
+            return None
+        return GatewayUnavailable(
+            f"{call.transaction}: HTTP {received.status} {received.reason} from the network in front of the DMP "
+            "(no SOAP answer)",
+            status=received.status,
+            url=url,
+            transaction=call.transaction,
+        )
 
     def _failure(self, call: Call[Any], exc: DMPClientError, tracker: BodyTracker) -> DMPClientError:
         """Classify a failure of the exchange itself (no interpretable answer)."""

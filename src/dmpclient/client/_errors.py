@@ -13,6 +13,7 @@ from dmpclient.security.tls import TlsFailure
 __all__ = [
     "ConnectFailed",
     "ConnectionLost",
+    "GatewayUnavailable",
     "RedirectRefused",
     "RequestTimeout",
     "TlsHandshakeFailed",
@@ -42,6 +43,16 @@ class RequestTimeout(TransportError):
 
 class ConnectionLost(TransportError):
     """The connection broke during the exchange (reset, server closed it, truncated response)."""
+
+
+class GatewayUnavailable(TransportError):
+    """An HTTP 502/503/504 without a SOAP body: a proxy or load balancer in front of the DMP answered, not the
+    DMP. Idempotent calls are retried; for a submission it is an ambiguous failure (see
+    :class:`UnreadableResponse`)."""
+
+    def __init__(self, message: str, *, status: int, url: str | None, transaction: str | None) -> None:
+        self.status = status
+        super().__init__(message, url=url, transaction=transaction, sent=True)
 
 
 class RedirectRefused(TransportError):

@@ -806,9 +806,9 @@ class Operations:
         """
         ctx = self.request_context(context)
         ins = self._patient(ins)
-        new = AvailabilityStatus(new_status)
+        new = AvailabilityStatus.parse(new_status, field="new_status")
         if current_status is not None:
-            old = AvailabilityStatus(current_status)
+            old = AvailabilityStatus.parse(current_status, field="current_status")
         else:
             old = _ARCHIVED if new is _APPROVED else _APPROVED
         action = {_DELETED: _RA.TD3_3C_DELETE, _ARCHIVED: _RA.TD3_3D_ARCHIVE}.get(new, _RA.TD3_3D_UNARCHIVE)

@@ -15,7 +15,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Final
 
-from dmpclient.client._errors import ConnectFailed, ConnectionLost, RequestTimeout, TlsHandshakeFailed
+from dmpclient.client._errors import (
+    ConnectFailed,
+    ConnectionLost,
+    GatewayUnavailable,
+    RequestTimeout,
+    TlsHandshakeFailed,
+)
 from dmpclient.errors import ConfigurationError, TransportError
 from dmpclient.security.tls import TlsFailureKind
 
@@ -40,14 +46,15 @@ _PERMANENT_TLS: Final = frozenset(
 
 
 def is_retryable(exc: BaseException) -> bool:
-    """True for the transport failures a new attempt may cure (connect errors, resets, timeouts).
+    """True for the transport failures a new attempt may cure (connect errors, resets, timeouts, and HTTP
+    502/503/504 answered by the network in front of the DMP without a SOAP body).
 
     TLS handshake failures caused by configuration (unknown CA, host name, pinned fingerprint, refused
     client certificate, no common cipher) are not retried.
     """
     if isinstance(exc, TlsHandshakeFailed):
         return exc.failure is None or exc.failure.kind not in _PERMANENT_TLS
-    return isinstance(exc, ConnectFailed | RequestTimeout | ConnectionLost)
+    return isinstance(exc, ConnectFailed | RequestTimeout | ConnectionLost | GatewayUnavailable)
 
 
 @dataclass(frozen=True)

@@ -59,8 +59,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from dmpclient._models import InputModel, InvalidInput
 from dmpclient.client._async import AsyncDMPClient
 from dmpclient.client._config import DEFAULT_TIMEOUT, resolve_environment
 from dmpclient.client._guards import GuardSettings
@@ -76,7 +77,7 @@ from dmpclient.context import (
     Structure,
 )
 from dmpclient.environments import Environment
-from dmpclient.errors import ConfigurationError
+from dmpclient.errors import ConfigurationError, InputError
 from dmpclient.security.certificates import TrustStore
 from dmpclient.security.signers import Signer, SoftwareSigner
 from dmpclient.security.tls import TlsIdentity
@@ -108,7 +109,7 @@ Prompt = Callable[[str], str]
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
 
-class UrlSettings(BaseModel):
+class UrlSettings(InputModel):
     """``[urls]`` / ``[environments.<name>]``: URL overrides of the environment preset."""
 
     model_config = _STRICT
@@ -118,7 +119,7 @@ class UrlSettings(BaseModel):
     webps_psc: str | None = None
 
 
-class TlsSettings(BaseModel):
+class TlsSettings(InputModel):
     """``[tls]``: the mutual-TLS client certificate (PKCS#12, or PEM certificate + key)."""
 
     model_config = _STRICT
@@ -130,7 +131,7 @@ class TlsSettings(BaseModel):
     key_password_env: str | None = None
 
 
-class TrustSettings(BaseModel):
+class TrustSettings(InputModel):
     """``[trust]``: the pinned trust store of the environment."""
 
     model_config = _STRICT
@@ -141,7 +142,7 @@ class TrustSettings(BaseModel):
     pinned_fingerprints: list[str] = Field(default_factory=list)
 
 
-class SignerSettings(BaseModel):
+class SignerSettings(InputModel):
     """``[signer]``: the key that signs the VIHF and the XAdES lot signature."""
 
     model_config = _STRICT
@@ -161,7 +162,7 @@ class SignerSettings(BaseModel):
     raw_rsa: bool = False
 
 
-class SoftwareSettings(BaseModel):
+class SoftwareSettings(InputModel):
     """``[software]``: the homologated software (EX_GEN-1180; the number is confidential, EX_GEN-1490)."""
 
     model_config = _STRICT
@@ -174,7 +175,7 @@ class SoftwareSettings(BaseModel):
     instance_id: str | None = None
 
 
-class ProfessionalSettings(BaseModel):
+class ProfessionalSettings(InputModel):
     """``[professional]``: the user."""
 
     model_config = _STRICT
@@ -189,7 +190,7 @@ class ProfessionalSettings(BaseModel):
     card_type: CardType | None = CardType.CPS
 
 
-class StructureSettings(BaseModel):
+class StructureSettings(InputModel):
     """``[structure]``: the structure the user acts for."""
 
     model_config = _STRICT
@@ -203,7 +204,7 @@ class StructureSettings(BaseModel):
     legal_entity: str | None = None
 
 
-class ContextSettings(BaseModel):
+class ContextSettings(InputModel):
     """``[context]``: modes. Bris de glace is never configured (never persistent, EX_0.2-1040)."""
 
     model_config = _STRICT
@@ -213,7 +214,7 @@ class ContextSettings(BaseModel):
     subject_id: str | None = None
 
 
-class ClientOptions(BaseModel):
+class ClientOptions(InputModel):
     """``[client]``: transport and behaviour options."""
 
     model_config = _STRICT
@@ -229,7 +230,7 @@ class ClientOptions(BaseModel):
     vihf_version: Literal["3.0", "4.0"] = "4.0"
 
 
-class RetrySettings(BaseModel):
+class RetrySettings(InputModel):
     """``[retries]``: see :class:`~dmpclient.client.RetryPolicy`."""
 
     model_config = _STRICT
@@ -242,7 +243,7 @@ class RetrySettings(BaseModel):
     ambiguous_check_delay: float = 5.0
 
 
-class GuardOptions(BaseModel):
+class GuardOptions(InputModel):
     """``[guards]``: see :class:`~dmpclient.client.GuardSettings` (all on by default)."""
 
     model_config = _STRICT
@@ -258,7 +259,7 @@ class GuardOptions(BaseModel):
     metadata: bool = True
 
 
-class ParameterSettings(BaseModel):
+class ParameterSettings(InputModel):
     """``[parameters]``: values of the DMP parameters file (*fichier des paramètres*)."""
 
     model_config = _STRICT
@@ -268,7 +269,7 @@ class ParameterSettings(BaseModel):
     age_majorite: int = 18
 
 
-class ClientSettings(BaseModel):
+class ClientSettings(InputModel):
     """The whole configuration file. Load it with :func:`load_settings` (or :meth:`load`)."""
 
     model_config = _STRICT
@@ -313,15 +314,16 @@ class ClientSettings(BaseModel):
         _refuse_secrets(data, "")
         try:
             settings = cls.model_validate(dict(data))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
+        except InputError as exc:
+            # Every problem stays reachable: the InvalidInput (all of them) is the cause.
+            problems = exc.errors if isinstance(exc, InvalidInput) else []
+            where = (exc.field or "").removeprefix(f"{cls.__name__}.").removeprefix(cls.__name__)
             raise ConfigurationError(
-                f"{first['msg']} ({len(exc.errors())} problem(s) in the configuration)",
-                field=where,
-                value=first.get("input"),
+                f"{exc.reason} ({max(len(problems), 1)} problem(s) in the configuration)",
+                field=where or None,
+                value=exc.value,
                 rule="dmpclient.toml",
-            ) from None
+            ) from exc
         settings = settings._rebased(base) if base is not None else settings
         return settings.model_copy(update={"source": source})
 

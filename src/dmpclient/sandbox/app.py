@@ -322,6 +322,8 @@ class SandboxApp:
             return response, plan
         except SandboxFault as fault:
             return self._fault(fault, message_id, route.action if route else envelope.action, td), plan
+        except InjectedDisconnect:
+            raise  # an injected drop is the server's job to perform, not a handler error
         except Exception as exc:
             log.exception("sandbox handler error (%s)", td or "routing")
             internal = SandboxFault(

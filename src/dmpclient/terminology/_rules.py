@@ -75,6 +75,29 @@ class AvailabilityStatus(StrEnum):
     DELETED = "urn:asip:ci-sis:2010:StatusType:Deleted"
     SUBMITTED = "urn:oasis:names:tc:ebxml-regrep:StatusType:Submitted"
 
+    @classmethod
+    def _missing_(cls, value: object) -> AvailabilityStatus | None:
+        # Accept the short names people write ("Archived", "approved") besides the URNs.
+        if isinstance(value, str):
+            short = value.rsplit(":", 1)[-1].strip().lower()
+            for member in cls:
+                if member.value.rsplit(":", 1)[-1].lower() == short:
+                    return member
+        return None
+
+    @classmethod
+    def parse(cls, value: AvailabilityStatus | str, *, field: str = "availabilityStatus") -> AvailabilityStatus:
+        """A status from its URN or short name (``"Archived"``); :class:`InvalidValue` naming ``field`` else."""
+        try:
+            return cls(value)
+        except ValueError:
+            raise InvalidValue(
+                "unknown availability status (Approved, Deprecated, Archived, Deleted, Submitted or their URNs)",
+                field=field,
+                value=value,
+                rule="JDV_J52",
+            ) from None
+
 
 # ------------------------------------------------------------------------------------------------ lookups
 

@@ -291,7 +291,11 @@ def query_error(exc: QueryParameterError) -> RegistryErrorItem:
     if isinstance(exc, MissingQueryParameter):
         return registry_error("XDSStoredQueryMissingParam", exc.reason, location=exc.field)
     if isinstance(exc, QueryLimitExceeded):
-        return registry_error("XDSRegistryError", exc.reason, location=exc.field)
+        # The DMP's own wording for this refusal is not public [?]: a French sentence in its style [I].
+        limit = DMP_LIMITS.get(exc.field or "")
+        maximum = f" (maximum {limit} par requête)" if limit is not None else ""
+        text = f"Nombre de valeurs trop élevé pour le paramètre {exc.field} : {exc.value}{maximum}"
+        return registry_error("XDSRegistryError", text, location=exc.field)
     return registry_error("XDSRegistryError", "Le format du paramètre est incorrect", location=exc.field)
 
 
