@@ -135,7 +135,7 @@ def test_sandbox_pki_shortcut(tmp_path: Path) -> None:
     assert "dmp-server" in data["entries"]
     assert "ej-auth" in data["entries"]
     again = CliRunner().invoke(cli, ["sandbox", "pki", str(tmp_path / "pki")])
-    assert again.exit_code == 1  # refuses to overwrite an existing PKI
+    assert again.exit_code == 2  # refuses to overwrite an existing PKI (a usage error: ConfigurationError)
 
 
 def test_help_has_examples() -> None:

@@ -32,7 +32,7 @@ def test_pki_init_then_vihf_show(runner: CliRunner, tmp_path: Path) -> None:
     assert (directory / "manifest.json").is_file()
     assert (directory / "trust-anchors.pem").is_file()
     again = runner.invoke(cli, ["pki", "init", str(directory)])
-    assert again.exit_code == 1
+    assert again.exit_code == 2  # a usage error (ConfigurationError): --force is needed
     assert "already holds" in again.output
 
     token = tmp_path / "token.xml"

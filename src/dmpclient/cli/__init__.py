@@ -3,8 +3,10 @@
 Commands live in one module each under ``dmpclient.cli`` and are loaded lazily, so that ``dmpclient
 --help`` stays fast and a command's heavy imports (lxml schemas, saxonche, httpx) happen only when it runs.
 
-Exit codes (every command): 0 success, 1 validation error or business refusal, 2 usage error,
-3 transport error (network, TLS, timeout), 4 internal error.
+Exit codes (every command): 0 success, 1 validation error or business refusal, 2 usage error (also an
+unreadable input file or a missing/inconsistent configuration), 3 transport error (network, TLS, timeout),
+4 internal error. With ``--json`` a usage error is printed as JSON on stdout too. The conventions are in
+``docs/client/cli.md`` and ``dmpclient.cli._common``.
 """
 
 from __future__ import annotations
@@ -47,8 +49,35 @@ LAZY_COMMANDS: Final[dict[str, tuple[str, str, str]]] = {
 }
 
 
+_JSON_KEY: Final = "dmpclient.json"
+
+
 class LazyGroup(click.Group):
-    """A click group whose subcommands are imported on first use."""
+    """A click group whose subcommands are imported on first use; usage errors become JSON under ``--json``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        words = args[: args.index("--")] if "--" in args else args
+        ctx.meta[_JSON_KEY] = "--json" in words
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            if not ctx.meta.get(_JSON_KEY):
+                raise
+            from dmpclient.cli._common import print_json
+
+            command = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
+            print_json(
+                {
+                    "ok": False,
+                    "error": exc.format_message(),
+                    "exit_code": exc.exit_code,
+                    "details": {"type": type(exc).__name__, "command": command},
+                }
+            )
+            raise SystemExit(exc.exit_code) from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = set(super().list_commands(ctx))
@@ -96,13 +125,36 @@ def cli() -> None:
     """dmpclient — feed and consult the French DMP (Dossier Médical Partagé).
 
     \b
-    Exit codes: 0 ok, 1 validation error or refusal by the DMP, 2 usage error,
-                3 transport error (network, TLS, timeout), 4 internal error.
+    Common options (every command):
+      --json            one JSON object on stdout, errors included:
+                        {"ok": false, "error": ..., "exit_code": N, "details": {...}}
+      -v, --verbose     more detail (repeatable); the traceback of an internal error
+    Commands that talk to a DMP (exists, authorize, patients, authorizations, submit,
+    find, get, hide, unhide, archive, unarchive, delete, scenario run):
+      --env NAME        sandbox, dv1, de2, df1, production, or one named in the configuration
+      --config FILE     TOML configuration (default: $DMPCLIENT_CONFIG, else ./dmpclient.toml)
+      --evidence DIR    write every exchange as files
+    Same thing, same name: --pki DIR, --trust PEM, --at TIME|issue-instant, -o/--out FILE.
+    Secrets (PKCS#12 passwords, card PINs) come from environment variables or a hidden
+    prompt, never from options. Progress bars go to stderr, only on a terminal, never
+    with --json.
+
+    \b
+    Exit codes:
+      0  ok
+      1  validation error, or refusal by a client guard or by the DMP
+      2  usage error: bad option or argument, unreadable input file, missing or
+         inconsistent configuration
+      3  transport error: network, TLS, timeout, ambiguous submission
+      4  internal error (a bug: run again with -v and report it)
 
     \b
     Examples:
       dmpclient ins check 277076322082910
       dmpclient demo
+      dmpclient find 279035121518989 --env dv1 --config ./dmpclient.toml
+      dmpclient submit 279035121518989 ./history/ --rate 4/s --json
+      dmpclient COMMAND --help
     """
 
 

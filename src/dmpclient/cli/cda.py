@@ -33,8 +33,10 @@ from dmpclient.cli._common import (
     fail,
     handle_errors,
     json_option,
+    out_option,
     print_findings,
     print_json,
+    verbose_option,
 )
 from dmpclient.errors import InputError, errors_only
 
@@ -135,15 +137,18 @@ def _id_factory(data: dict[str, Any]) -> Any:
 @cda.command("build")
 @click.argument("description", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--body", "body", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="N1 body file.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Output CDA file.")
+@out_option("Output CDA file (default: BODY.cda.xml, or DESCRIPTION.cda.xml for an N3).")
 @click.option(
     "--media-type",
     type=click.Choice(["application/pdf", "text/plain", "text/rtf", "image/jpeg", "image/tiff"]),
     help="Media type of the body (default: detected from its first bytes, then its extension).",
 )
 @json_option
+@verbose_option
 @handle_errors
-def build(description: Path, body: Path | None, output: Path | None, media_type: str | None, as_json: bool) -> None:
+def build(
+    description: Path, body: Path | None, output: Path | None, media_type: str | None, as_json: bool, verbose: int
+) -> None:
     """Build a CI-SIS CDA document from a TOML/JSON DESCRIPTION and a body file.
 
     With ``--body`` the document is an N1 (PDF, text, RTF, JPEG or TIFF, streamed: any size). Without it the
@@ -205,10 +210,11 @@ def build(description: Path, body: Path | None, output: Path | None, media_type:
 
 @cda.command("render")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="HTML file (FILE.html).")
+@out_option("HTML file (default: FILE.html).")
 @json_option
+@verbose_option
 @handle_errors
-def render(file: Path, output: Path | None, as_json: bool) -> None:
+def render(file: Path, output: Path | None, as_json: bool, verbose: int) -> None:
     """Render a CDA document as a self-contained HTML page (no script, strict CSP, embedded PDF/image).
 
     \b

@@ -20,6 +20,7 @@ from dmpclient.cli._common import (
     json_option,
     print_findings,
     print_json,
+    verbose_option,
 )
 from dmpclient.cli.cda import cda
 
@@ -52,6 +53,7 @@ KIT_ENV = "DMPCLIENT_CDA_KIT"
     help="Where compiled schematrons are cached (default $DMPCLIENT_CACHE_DIR or ~/.cache/dmpclient).",
 )
 @json_option
+@verbose_option
 @handle_errors
 def validate_command(
     file: str,
@@ -61,6 +63,7 @@ def validate_command(
     no_schematron: bool,
     cache_dir: str | None,
     as_json: bool,
+    verbose: int,
 ) -> None:
     """Validate the CI-SIS CDA document FILE ('-' reads stdin).
 

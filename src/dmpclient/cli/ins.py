@@ -6,7 +6,16 @@ from typing import Any
 
 import click
 
-from dmpclient.cli._common import EXIT_INVALID, console, fail, json_option, print_json
+from dmpclient.cli._common import (
+    EXIT_INVALID,
+    console,
+    env_kind_option,
+    fail,
+    handle_errors,
+    json_option,
+    print_json,
+    verbose_option,
+)
 from dmpclient.errors import InputError
 from dmpclient.ids import INS, EnvironmentKind, InsOid
 
@@ -28,15 +37,11 @@ def ins() -> None:
     show_default=True,
     help="INS OID: production, test, demo, nia, or a literal OID (1.2.250.1.213.1.4.x).",
 )
-@click.option(
-    "--env",
-    "environment",
-    type=click.Choice([k.value for k in EnvironmentKind]),
-    default=None,
-    help="Also check that the DMP of this environment kind accepts the INS (refuses NIA, wrong OID).",
-)
+@env_kind_option(None, "Also check that the DMP of this environment accepts the INS (refuses NIA, wrong OID).")
 @json_option
-def check(value: str, oid: str, environment: str | None, as_json: bool) -> None:
+@verbose_option
+@handle_errors
+def check(value: str, oid: str, environment: EnvironmentKind | None, as_json: bool, verbose: int) -> None:
     """Check an INS matricule (15 characters: 13 + key) or its CX form.
 
     \b
@@ -44,12 +49,13 @@ def check(value: str, oid: str, environment: str | None, as_json: bool) -> None:
       dmpclient ins check 277076322082910
       dmpclient ins check 188102B17295165 --json
       dmpclient ins check '207058575627097^^^&1.2.250.1.213.1.4.10&ISO^NH'
-      dmpclient ins check 109076322088835 --oid nia --env test     (refused: NIA)
+      dmpclient ins check 109076322088835 --oid nia --env dv1      (refused: NIA)
+      dmpclient ins check 277076322082910 --env production         (refused: test OID)
     """
     try:
         parsed = INS.from_cx(value) if "^" in value else INS.parse(value, _OID_CHOICES.get(oid, oid))
         if environment is not None:
-            parsed.check_dmp_access(EnvironmentKind(environment))
+            parsed.check_dmp_access(environment)
     except InputError as exc:
         data = {"field": exc.field, "value": exc.value, "rule": exc.rule}
         fail(str(exc), EXIT_INVALID, as_json=as_json, data=data)

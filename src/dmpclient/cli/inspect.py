@@ -14,13 +14,16 @@ from rich.table import Table
 from dmpclient.cli._common import (
     EXIT_INVALID,
     EXIT_OK,
+    at_option,
     console,
     handle_errors,
     json_option,
+    load_trust,
+    parse_at,
     print_json,
+    trust_options,
     verbose_option,
 )
-from dmpclient.cli.vihf import load_trust, trust_option
 
 __all__ = ["inspect_command"]
 
@@ -29,17 +32,8 @@ _REF_COLOURS: Final = {"ok": "green", "placeholder": "cyan", "not-checked": "dim
 
 
 def _parse_at(value: str | None) -> dt.datetime | Literal["issue-instant"] | None:
-    if value is None or value == "now":
-        return None
-    if value in ("issue-instant", "issue", "own-date"):
-        return "issue-instant"
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is neither an ISO 8601 date/time, 'now' nor 'issue-instant'", param_hint="--at"
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    parsed = parse_at(value)
+    return None if parsed == "now" else parsed
 
 
 def _documents(values: tuple[str, ...]) -> dict[str, Path]:
@@ -66,15 +60,8 @@ def _documents(values: tuple[str, ...]) -> dict[str, Path]:
     help="HTTP Content-Type of a bare body (taken from the file when it starts with HTTP headers; a MIME "
     "boundary is sniffed when neither gives one).",
 )
-@click.option(
-    "--at",
-    "at",
-    default=None,
-    metavar="TIME|issue-instant",
-    help="Check certificates and the VIHF validity window as of this ISO 8601 time (naive = UTC), or "
-    "'issue-instant' for each artefact's own date (VIHF IssueInstant, XAdES SigningTime). Default: now.",
-)
-@trust_option
+@at_option("now")
+@trust_options
 @click.option("--no-sha1", is_flag=True, help="Refuse RSA-SHA1/SHA-1 (accepted by default, with a warning).")
 @click.option(
     "--document",

@@ -9,7 +9,16 @@ from typing import Any
 
 import click
 
-from dmpclient.cli._common import EXIT_USAGE, console, fail, handle_errors, json_option, print_json
+from dmpclient.cli._common import (
+    EXIT_USAGE,
+    console,
+    fail,
+    handle_errors,
+    json_option,
+    pki_option,
+    print_json,
+    verbose_option,
+)
 
 __all__ = ["sandbox"]
 
@@ -29,13 +38,7 @@ def sandbox() -> None:
 
 
 @sandbox.command("serve")
-@click.option(
-    "--pki",
-    "pki_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Test PKI folder (created with `dmpclient pki init` if empty or missing).",
-)
+@pki_option("Test PKI folder (created with `dmpclient pki init` if empty or missing).", required=True, exists=False)
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port (0: a free one).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option(
@@ -52,6 +55,7 @@ def sandbox() -> None:
 @click.option("--no-seed", is_flag=True, help="Start with an empty store (no test patients).")
 @click.option("--behaviour", "behaviour_factory", hidden=True, help="module:function building the DMP behaviour.")
 @json_option
+@verbose_option
 @handle_errors
 def serve_command(
     pki_dir: Path,
@@ -67,6 +71,7 @@ def serve_command(
     no_seed: bool,
     behaviour_factory: str | None,
     as_json: bool,
+    verbose: int,
 ) -> None:
     """Serve the sandbox over HTTPS with mutual TLS until Ctrl-C.
 
@@ -81,11 +86,20 @@ def serve_command(
       dmpclient sandbox serve --pki ./pki --port 8443
       dmpclient sandbox serve --pki ./pki --admin --json          # one JSON line, then serves
       dmpclient sandbox serve --pki ./pki --db sandbox.db --clock 2019-06-26T08:08:55Z --frozen
+      dmpclient sandbox serve --pki ./pki -vv                        # the sandbox's log on stderr
     """
     from dmpclient.sandbox.clock import SandboxClock, parse_instant
     from dmpclient.sandbox.server import Sandbox, SandboxServer, serve
     from dmpclient.security.pki import MANIFEST_NAME, TestPki, create_test_pki
 
+    if verbose:
+        import logging
+
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger = logging.getLogger("dmpclient.sandbox")
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
     if admin and not _is_loopback(host):
         fail("--admin is only allowed on a loopback address (--host 127.0.0.1)", EXIT_USAGE, as_json=as_json)
     if frozen and clock is None:
@@ -152,8 +166,9 @@ def serve_command(
 @sandbox.command("pki")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @json_option
+@verbose_option
 @handle_errors
-def pki_command(directory: Path, as_json: bool) -> None:
+def pki_command(directory: Path, as_json: bool, verbose: int) -> None:
     """Create the test PKI the sandbox needs in DIRECTORY (shortcut for `dmpclient pki init`).
 
     \b

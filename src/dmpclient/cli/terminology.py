@@ -6,8 +6,19 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
+from rich.table import Table
 
-from dmpclient.cli._common import EXIT_INVALID, console, fail, handle_errors, json_option, print_json
+from dmpclient.cli._common import (
+    EXIT_INVALID,
+    console,
+    fail,
+    handle_errors,
+    json_option,
+    print_json,
+    print_table,
+    verbose_option,
+)
 from dmpclient.errors import InvalidValue
 from dmpclient.terminology import (
     Code,
@@ -53,42 +64,59 @@ def terminology() -> None:
 
 @terminology.command("list")
 @json_option
+@verbose_option
 @handle_errors
-def list_command(as_json: bool) -> None:
-    """List the active value sets: name, short id, OID, version, size, source.
+def list_command(as_json: bool, verbose: int) -> None:
+    """List the active value sets and code maps: short id, name, OID, version, size, origin.
 
     \b
     Examples:
       dmpclient terminology list
+      dmpclient terminology list -v        # also each table's source
       dmpclient terminology list --json
     """
     active = default_terminology()
     rows = [_summary(vs, active.origin(vs.name)) for vs in active.value_sets()]
-    maps = [
+    code_maps = [
         {"name": cm.name, "short_id": short_id(cm.name), "oid": cm.oid, "version": cm.version, "size": len(cm)}
         for cm in active.code_maps()
     ]
     if as_json:
-        print_json({"ok": True, "value_sets": rows, "code_maps": maps, "user_dir": str(user_terminology_dir())})
+        print_json({"ok": True, "value_sets": rows, "code_maps": code_maps, "user_dir": str(user_terminology_dir())})
         return
+    table = Table("id", "name", "OID", "version", "codes", "origin", title="value sets", title_justify="left")
     for row in rows:
-        console.print(
-            f"[bold]{row['short_id'] or '-':9}[/bold] {row['name']}  OID {row['oid'] or '—'}  "
-            f"v{row['version']}  {row['size']} codes  ({row['origin']})",
-            markup=True,
-            highlight=False,
+        table.add_row(
+            f"[bold]{escape(row['short_id'] or '-')}[/bold]",
+            escape(row["name"]),
+            escape(row["oid"] or "—"),
+            escape(str(row["version"])),
+            str(row["size"]),
+            escape(str(row["origin"])),
         )
-        console.print(f"          source: {row['source']}", markup=False)
-    for cm in maps:
-        console.print(f"code map {cm['short_id'] or cm['name']}: {cm['name']} ({cm['size']} rows, {cm['version']})")
+    print_table(table)
+    if verbose:
+        for row in rows:
+            console.print(f"{row['name']}: {row['source']}", markup=False)
+    maps = Table("id", "name", "OID", "version", "rows", title="code maps", title_justify="left")
+    for cm in code_maps:
+        maps.add_row(
+            f"[bold]{escape(str(cm['short_id'] or '-'))}[/bold]",
+            escape(str(cm["name"])),
+            escape(str(cm["oid"] or "—")),
+            escape(str(cm["version"])),
+            str(cm["size"]),
+        )
+    print_table(maps)
     console.print(f"user directory: {user_terminology_dir()}")
 
 
 @terminology.command("show")
 @click.argument("name")
 @json_option
+@verbose_option
 @handle_errors
-def show(name: str, as_json: bool) -> None:
+def show(name: str, as_json: bool, verbose: int) -> None:
     """Show the codes of a value set or code map (short id, NOS name, kit file stem or OID).
 
     \b
@@ -135,8 +163,9 @@ def show(name: str, as_json: bool) -> None:
 @click.argument("code")
 @click.option("--system", "code_system", default=None, help="Code system OID (or URN / ASTM) to narrow the search.")
 @json_option
+@verbose_option
 @handle_errors
-def lookup(code: str, code_system: str | None, as_json: bool) -> None:
+def lookup(code: str, code_system: str | None, as_json: bool, verbose: int) -> None:
     """Find which value sets contain CODE. Exit 1 when no active value set knows it.
 
     \b
@@ -162,8 +191,9 @@ def lookup(code: str, code_system: str | None, as_json: bool) -> None:
 @click.argument("type_code")
 @click.option("--system", "code_system", default=None, help="typeCode system (LOINC, TRE_A05 or ASTM OID).")
 @json_option
+@verbose_option
 @handle_errors
-def type_class(type_code: str, code_system: str | None, as_json: bool) -> None:
+def type_class(type_code: str, code_system: str | None, as_json: bool, verbose: int) -> None:
     """Give the classCode of a typeCode (correspondence table ASS_X04). Exit 1 for an unmapped typeCode.
 
     Also says when an LPS may not send the typeCode or its class (EX_2.1-1010).
@@ -208,8 +238,9 @@ def type_class(type_code: str, code_system: str | None, as_json: bool) -> None:
 )
 @click.option("--force", is_flag=True, help="Store every loaded value set, even when not newer than the active one.")
 @json_option
+@verbose_option
 @handle_errors
-def update(directory: Path, dest: Path | None, force: bool, as_json: bool) -> None:
+def update(directory: Path, dest: Path | None, force: bool, as_json: bool, verbose: int) -> None:
     """Load official value-set files (IHE SVS XML, FHIR JSON) from DIRECTORY and store the newer ones.
 
     A file replaces a built-in table (same OID, short id or name) only when its version date is later,

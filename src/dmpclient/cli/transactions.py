@@ -14,8 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -24,20 +26,26 @@ from rich.markup import escape
 from rich.table import Table
 
 from dmpclient.cli._common import (
+    EXIT_OK,
     EXIT_USAGE,
+    Bar,
+    RateLimiter,
+    connection_options,
     console,
     err_console,
+    exit_code_for,
     fail,
     handle_errors,
-    json_option,
+    parse_rate,
     print_json,
-    verbose_option,
+    print_table,
+    progress_wanted,
 )
-from dmpclient.client import DMPClient, Exchange
+from dmpclient.cli._tables import STATUS_SHORT, document_table, entry_row, local_time
+from dmpclient.client import DMPClient, Exchange, ProgressCallback, TransferProgress
 from dmpclient.client.settings import ClientSettings, load_settings
-from dmpclient.environments import PRESETS
+from dmpclient.errors import DMPClientError, DMPError
 from dmpclient.ids import INS, EnvironmentKind, InsOid
-from dmpclient.xds.model import DocumentEntry
 
 __all__ = [
     "archive",
@@ -57,13 +65,16 @@ __all__ = [
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_STATUS_SHORT = {
-    "urn:oasis:names:tc:ebxml-regrep:StatusType:Approved": "approved",
-    "urn:oasis:names:tc:ebxml-regrep:StatusType:Deprecated": "deprecated",
-    "urn:asip:ci-sis:2010:StatusType:Archived": "archived",
-    "urn:asip:ci-sis:2010:StatusType:Deleted": "deleted",
-}
-_STATUS_URN = {v: k for k, v in _STATUS_SHORT.items()}
+_STATUS_SHORT = STATUS_SHORT
+_STATUS_URN = {v: k for k, v in STATUS_SHORT.items() if v != "submitted"}
+
+#: The ANS back-feeding guide asks for fewer than 5 feed transactions per second per (structure, software).
+BULK_RATE_LIMIT = 5.0
+DEFAULT_RATE = "4/s"
+
+# Indirections the tests replace (no real waiting in tests).
+_monotonic: Callable[[], float] = time.monotonic
+_sleep: Callable[[float], None] = time.sleep
 
 
 # ------------------------------------------------------------------------------------------ plumbing
@@ -71,27 +82,7 @@ _STATUS_URN = {v: k for k, v in _STATUS_SHORT.items()}
 
 def _connection_options(func: Callable[P, R]) -> Callable[P, R]:
     """``--env``, ``--config``, ``--evidence``, ``--verbose``, ``--json`` on a command."""
-    func = json_option(func)
-    func = verbose_option(func)
-    func = click.option(
-        "--evidence",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help="Write every exchange (all MIME parts, headers, timings) into this folder.",
-    )(func)
-    func = click.option(
-        "--config",
-        "config",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        help="Client configuration (TOML). Default: $DMPCLIENT_CONFIG, else ./dmpclient.toml.",
-    )(func)
-    return click.option(
-        "--env",
-        "env",
-        default=None,
-        help=f"Environment ({', '.join(PRESETS)}, or one named in the configuration); default: the file's.",
-    )(func)
+    return connection_options(func)
 
 
 def _prompt(label: str) -> str:
@@ -119,7 +110,13 @@ def _verbose_hook(exchange: Exchange) -> None:
 
 
 @contextmanager
-def _client(env: str | None, config: Path | None, evidence: Path | None, verbose: int) -> Iterator[DMPClient]:
+def _client(
+    env: str | None,
+    config: Path | None,
+    evidence: Path | None,
+    verbose: int,
+    progress: ProgressCallback | None = None,
+) -> Iterator[DMPClient]:
     settings = load_settings(config).with_environment(env)
     hooks: list[Callable[[Exchange], None]] = []
     if evidence is not None:
@@ -133,7 +130,8 @@ def _client(env: str | None, config: Path | None, evidence: Path | None, verbose
         for h in hooks:
             h(exchange)
 
-    client = create_client(settings, exchange_hook=hook if hooks else None)
+    extra: dict[str, Any] = {"progress": progress} if progress is not None else {}
+    client = create_client(settings, exchange_hook=hook if hooks else None, **extra)
     try:
         yield client
     finally:
@@ -165,27 +163,27 @@ def _dump(model: Any) -> Any:
 
 def _local(value: dt.datetime | None) -> str:
     """XDS times are UTC; show local time (EX_3.1-1070)."""
-    return value.astimezone().strftime("%Y-%m-%d %H:%M") if value is not None else ""
+    return local_time(value)
 
 
-def _entry_row(entry: DocumentEntry) -> dict[str, Any]:
-    codes = [c.code for c in entry.confidentiality_codes]
-    return {
-        "unique_id": entry.unique_id,
-        "entry_uuid": entry.entry_uuid,
-        "title": entry.title,
-        "type_code": entry.type_code.code if entry.type_code else None,
-        "type": entry.type_code.display if entry.type_code else None,
-        "creation_time": entry.creation_time.isoformat() if entry.creation_time else None,
-        "service_start_time": entry.service_start_time.isoformat() if entry.service_start_time else None,
-        "status": _STATUS_SHORT.get(str(entry.availability_status), str(entry.availability_status)),
-        "masked_to_professionals": "MASQUE_PS" in codes,
-        "invisible_to_patient": "INVISIBLE_PATIENT" in codes,
-        "invisible_to_legal_representatives": "INVISIBLE_REPRESENTANTS_LEGAUX" in codes,
-        "patient_document": bool(entry.type_code and entry.type_code.code.startswith("DOCPAT")),
-        "size": entry.size,
-        "hash": entry.hash,
-    }
+def _dmp_time(value: dt.datetime | None) -> str:
+    """A date of TD0.4 / TD1.6 (``yyyyMMdd[HHmm[ss]]``, zone not stated by the DMP [?]): taken as UTC like every
+    other DMP timestamp (the client sends TD0.4's start date in UTC) and shown in local time; a bare date as is."""
+    if value is None:
+        return ""
+    if value.hour == value.minute == value.second == 0:
+        return value.strftime("%Y-%m-%d")
+    return local_time(value)
+
+
+def _birth_date(value: str | None) -> str:
+    if value and len(value) >= 8 and value[:8].isdigit():
+        return f"{value[:4]}-{value[4:6]}-{value[6:8]}"
+    return value or ""
+
+
+def _entry_row(entry: Any) -> dict[str, Any]:
+    return entry_row(entry)
 
 
 def _done(as_json: bool, data: dict[str, Any], text: str) -> None:
@@ -325,18 +323,18 @@ def patients(
     if as_json:
         print_json({"ok": True, "count": len(result), "result": _dump(result)})
         return
-    table = Table("INS", "name", "birth", "MT", "last document", "last access")
+    table = Table("INS", "name", "birth", "MT", "last document (local)", "last access (local)")
     for item in result:
         ident = item.ins
         table.add_row(
-            ident.extension if ident else "",
-            " ".join(x for x in (item.last_name, item.first_name) if x),
-            item.date_of_birth or "",
-            "yes" if item.treating_physician else "",
-            item.last_add_date or "",
-            item.last_access_date or "",
+            escape(ident.extension if ident else ""),
+            escape(" ".join(x for x in (item.last_name, item.first_name) if x)),
+            _birth_date(item.date_of_birth),
+            "[green]yes[/green]" if item.treating_physician else "",
+            _dmp_time(item.last_add_at),
+            _dmp_time(item.last_access_at),
         )
-    console.print(table)
+    print_table(table)
     console.print(f"{len(result)} DMP(s)")
 
 
@@ -369,17 +367,19 @@ def authorizations(
     if as_json:
         print_json({"ok": True, "count": len(result), "result": _dump(result)})
         return
-    table = Table("national id", "name", "speciality", "mode", "since", "MT")
+    table = Table("national id", "name", "speciality", "mode", "since (local)", "MT")
     for item in result:
+        mode = item.mode or ""
         table.add_row(
-            item.national_id or "",
-            " ".join(x for x in (item.last_name, item.first_name) if x),
-            ", ".join(item.speciality_labels or item.speciality_codes),
-            item.mode or "",
-            item.start_of_authorization or "",
-            "yes" if item.is_treating_physician else "",
+            escape(item.national_id or ""),
+            escape(" ".join(x for x in (item.last_name, item.first_name) if x)),
+            escape(", ".join(item.speciality_labels or item.speciality_codes)),
+            f"[red]{escape(mode)}[/red]" if item.blocked else escape(mode),
+            _dmp_time(item.started_at),
+            "[green]yes[/green]" if item.is_treating_physician else "",
         )
-    console.print(table)
+    print_table(table)
+    console.print(f"{len(result)} professional(s)")
 
 
 # ---------------------------------------------------------------------------------------------- TD2.1
@@ -391,9 +391,68 @@ def _is_cda(path: Path) -> bool:
     return b"<" in head[:64] and b"ClinicalDocument" in head
 
 
+@dataclass
+class _N1Options:
+    """The options that turn a non-CDA file into an N1 CDA."""
+
+    type_code: str | None
+    title: str | None
+    family: str | None
+    given: str | None
+    birth_date: str | None
+    sex: str | None
+    birthplace: str | None
+    act_date: dt.datetime | None = None
+
+    def missing(self) -> list[str]:
+        pairs = (
+            ("--type", self.type_code),
+            ("--family", self.family),
+            ("--given", self.given),
+            ("--birth-date", self.birth_date),
+            ("--sex", self.sex),
+        )
+        return [name for name, value in pairs if not value]
+
+
+@dataclass
+class _BulkResult:
+    """The outcome of one file of a bulk submission."""
+
+    file: Path
+    ok: bool = False
+    unique_id: str | None = None
+    submission_set_unique_id: str | None = None
+    error: str | None = None
+    code: str | None = None
+    exit_code: int = EXIT_OK
+    kind: str = "submitted"
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": str(self.file),
+            "ok": self.ok,
+            "result": self.kind,
+            "unique_id": self.unique_id,
+            "submission_set_unique_id": self.submission_set_unique_id,
+            "error": self.error,
+            "code": self.code,
+            "exit_code": self.exit_code,
+            "warnings": self.warnings,
+        }
+
+
+def _folder_files(folder: Path, pattern: str) -> list[Path]:
+    """The regular, non-hidden files of ``folder`` matching ``pattern``, by name (not recursive)."""
+    return sorted(p for p in folder.glob(pattern) if p.is_file() and not p.name.startswith("."))
+
+
 @click.command()
 @click.argument("ins")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, metavar="FILE...|FOLDER", type=click.Path(exists=True, path_type=Path)
+)
 @click.option("--type", "type_code", default=None, help="typeCode (LOINC, JDV_J07) of the documents built from files.")
 @click.option("--title", default=None, help="Title of the documents built from files (default: the file name).")
 @click.option("--family", default=None, help="Patient's birth family name (INS traits) for built documents.")
@@ -401,7 +460,29 @@ def _is_cda(path: Path) -> bool:
 @click.option("--birth-date", default=None, help="Patient's birth date YYYY-MM-DD (INS traits).")
 @click.option("--sex", type=click.Choice(["M", "F", "U"]), default=None, help="Patient's sex (INS traits).")
 @click.option("--birthplace", default=None, help="Patient's birthplace COG code (INS traits), optional.")
+@click.option(
+    "--act-date",
+    default=None,
+    metavar="DATE",
+    help="Date of the act (serviceStartTime) of built documents: YYYY-MM-DD or an ISO date-time, local time "
+    "(default: now). Give it for historical documents.",
+)
 @click.option("--replaces", default=None, help="uniqueId of the document this one replaces (one file only).")
+@click.option(
+    "--rate",
+    default=DEFAULT_RATE,
+    show_default=True,
+    metavar="N/s",
+    help="Folder mode: at most N submissions per second (also N/min, N/h). The ANS asks for fewer than 5/s.",
+)
+@click.option(
+    "--glob",
+    "pattern",
+    default="*",
+    show_default=True,
+    metavar="PATTERN",
+    help="Folder mode: which files of the folder to send (not recursive; hidden files skipped).",
+)
 @_connection_options
 @_command
 def submit(
@@ -414,14 +495,17 @@ def submit(
     birth_date: str | None,
     sex: str | None,
     birthplace: str | None,
+    act_date: str | None,
     replaces: str | None,
+    rate: str,
+    pattern: str,
     env: str | None,
     config: Path | None,
     evidence: Path | None,
     verbose: int,
     as_json: bool,
 ) -> None:
-    """TD2.1: submit documents to a DMP (one signed submission set).
+    """TD2.1: submit documents to a DMP — one signed submission set, or a whole folder one by one.
 
     A CDA file is sent as is (streamed). A PDF, text, RTF, JPEG or TIFF file is first wrapped in an N1 CDA
     (dmpclient.cda) whose header needs --type, and the patient's INS identity traits (--family, --given,
@@ -429,24 +513,37 @@ def submit(
     re-sent: the client checks with TD3.1b and says whether the DMP stored the documents.
 
     \b
+    Folder mode (back-feeding): with a single FOLDER argument, every file of the folder is sent in its own
+    submission, at most --rate per second (default 4/s: the ANS asks for fewer than 5/s), with a progress
+    bar on a terminal; a failure does not stop the run. A table (or --json) sums up each file. Exit 0 when
+    every file was stored, else the highest code of the failures (1 refused or invalid, 3 transport).
+
+    \b
     Examples:
       dmpclient submit 279035121518989 report.cda.xml
       dmpclient submit 279035121518989 scan.pdf --type 11488-4 --title "CR de consultation" \\
           --family PAT-TROIS --given "DOMINIQUE MARIE-LOUISE" --birth-date 1979-03-28 --sex F
       dmpclient submit 279035121518989 v2.cda.xml --replaces 1.2.250.1.999.1.1.7898.3.1717
+      dmpclient submit 279035121518989 ./history/ --glob '*.cda.xml' --rate 2/s --evidence ev/
     """
+    n1 = _N1Options(type_code, title, family, given, birth_date, sex, birthplace, _when(act_date, "--act-date"))
+    folders = [p for p in files if p.is_dir()]
+    if folders:
+        if len(files) != 1:
+            raise click.UsageError("give either one folder or files, not both")
+        if replaces is not None:
+            raise click.UsageError("--replaces takes exactly one file, not a folder")
+        per_second = parse_rate(rate)
+        _submit_folder(ins, folders[0], pattern, per_second, n1, env, config, evidence, verbose, as_json)
+        return
     if replaces is not None and len(files) != 1:
         raise click.UsageError("--replaces takes exactly one file")
+    _check_n1_options([p for p in files if not _is_cda(p)], n1)
     with tempfile.TemporaryDirectory(prefix="dmpclient-submit-") as tmp, _client(env, config, evidence, verbose) as dmp:
         patient = _ins(ins, dmp)
-        documents: list[Any] = []
-        for path in files:
-            if _is_cda(path):
-                documents.append(path)
-                continue
-            documents.append(
-                _build_n1(dmp, patient, path, Path(tmp), type_code, title, family, given, birth_date, sex, birthplace)
-            )
+        documents: list[Any] = [
+            path if _is_cda(path) else _build_n1(dmp, patient, path, Path(tmp), n1) for path in files
+        ]
         if replaces is not None:
             result = dmp.replace(patient, replaces, documents[0])
         else:
@@ -459,63 +556,154 @@ def submit(
         "warnings": [w.error_code for w in result.warnings],
     }
     lines = [f"[green]submitted[/green] ({result.transaction}), lot {result.submission_set_unique_id}"]
-    lines += [f"  {path.name}: {uid}" for path, uid in zip(files, result.document_unique_ids, strict=False)]
+    lines += [f"  {escape(path.name)}: {uid}" for path, uid in zip(files, result.document_unique_ids, strict=False)]
     _done(as_json, data, "\n".join(lines))
 
 
-def _build_n1(
-    dmp: DMPClient,
-    patient: INS,
-    path: Path,
-    tmp: Path,
-    type_code: str | None,
-    title: str | None,
-    family: str | None,
-    given: str | None,
-    birth_date: str | None,
-    sex: str | None,
-    birthplace: str | None,
-) -> Any:
+def _check_n1_options(non_cda: list[Path], n1: _N1Options) -> None:
+    missing = n1.missing()
+    if non_cda and missing:
+        names = ", ".join(p.name for p in non_cda[:3]) + (" …" if len(non_cda) > 3 else "")
+        raise click.UsageError(f"{names} is not a CDA: building its N1 CDA needs {', '.join(missing)}")
+
+
+def _classify(exc: BaseException) -> str:
+    if isinstance(exc, DMPError):
+        return "refused"
+    code = exit_code_for(exc)
+    return {1: "invalid", 2: "unusable", 3: "transport"}.get(code, "failed")
+
+
+def _submit_folder(
+    ins: str,
+    folder: Path,
+    pattern: str,
+    per_second: float,
+    n1: _N1Options,
+    env: str | None,
+    config: Path | None,
+    evidence: Path | None,
+    verbose: int,
+    as_json: bool,
+) -> None:
+    """Folder mode of ``submit``: one submission per file, rate-limited, continue on error, summary, exit code."""
+    paths = _folder_files(folder, pattern)
+    if not paths:
+        fail(f"no file matching {pattern!r} in {folder}", EXIT_USAGE, as_json=as_json)
+    kinds = {p: _is_cda(p) for p in paths}
+    _check_n1_options([p for p, cda in kinds.items() if not cda], n1)
+    with _client(env, config, evidence, verbose) as dmp:
+        if per_second >= BULK_RATE_LIMIT:
+            message = f"--rate {per_second:g}/s is not below the ANS back-feeding limit (5/s)"
+            if dmp.environment.kind is EnvironmentKind.PRODUCTION:
+                fail(message, EXIT_USAGE, as_json=as_json)
+            if not as_json:
+                err_console.print(f"[yellow]warning:[/yellow] {message}", markup=True)
+        patient = _ins(ins, dmp)
+        limiter = RateLimiter(per_second, clock=lambda: _monotonic(), sleep=lambda s: _sleep(s))
+        results: list[_BulkResult] = []
+        with (
+            tempfile.TemporaryDirectory(prefix="dmpclient-submit-") as tmp,
+            Bar(progress_wanted(as_json), f"submitting to {patient.matricule}", len(paths)) as bar,
+        ):
+            for path in paths:
+                bar.update(description=f"submitting {path.name}")
+                results.append(_submit_one(dmp, patient, path, kinds[path], Path(tmp), n1, limiter))
+                bar.advance()
+    failed = [r for r in results if not r.ok]
+    code = max((r.exit_code for r in failed), default=EXIT_OK)
+    if as_json:
+        payload: dict[str, Any] = {
+            "ok": not failed,
+            "folder": str(folder),
+            "count": len(results),
+            "submitted": len(results) - len(failed),
+            "failed": len(failed),
+            "rate_per_second": per_second,
+            "results": [r.to_dict() for r in results],
+        }
+        if failed:
+            payload = {"ok": False, "error": f"{len(failed)} of {len(results)} document(s) failed", **payload}
+            payload["exit_code"] = code
+        print_json(payload)
+    else:
+        _print_bulk_summary(results)
+    if code != EXIT_OK:
+        raise SystemExit(code)
+
+
+def _submit_one(
+    dmp: DMPClient, patient: INS, path: Path, is_cda: bool, tmp: Path, n1: _N1Options, limiter: RateLimiter
+) -> _BulkResult:
+    outcome = _BulkResult(path)
+    try:
+        document: Any = path if is_cda else _build_n1(dmp, patient, path, tmp, n1)
+        limiter.wait()
+        result = dmp.submit(patient, [document])
+    except (DMPClientError, OSError) as exc:
+        outcome.kind = _classify(exc)
+        outcome.error = str(exc)
+        outcome.code = getattr(exc, "code", None) if isinstance(exc, DMPError) else type(exc).__name__
+        outcome.exit_code = exit_code_for(exc)
+        return outcome
+    outcome.ok = True
+    outcome.unique_id = result.document_unique_ids[0] if result.document_unique_ids else None
+    outcome.submission_set_unique_id = result.submission_set_unique_id
+    outcome.warnings = [w.error_code for w in result.warnings]
+    return outcome
+
+
+_KIND_STYLE = {"submitted": "green", "refused": "red", "invalid": "red", "transport": "yellow", "unusable": "red"}
+
+
+def _print_bulk_summary(results: list[_BulkResult]) -> None:
+    table = Table("#", "file", "result", "uniqueId / error", title="submissions", title_justify="left")
+    for number, r in enumerate(results, 1):
+        style = _KIND_STYLE.get(r.kind, "red")
+        detail = r.unique_id or "" if r.ok else f"{r.code + ': ' if r.code else ''}{r.error or ''}"
+        table.add_row(str(number), escape(r.file.name), f"[{style}]{r.kind}[/{style}]", escape(detail))
+    print_table(table)
+    failed = sum(1 for r in results if not r.ok)
+    colour = "red" if failed else "green"
+    console.print(
+        f"[{colour}]{len(results) - failed} of {len(results)} document(s) submitted[/{colour}]"
+        + (f", {failed} failed" if failed else ""),
+        markup=True,
+    )
+
+
+def _build_n1(dmp: DMPClient, patient: INS, path: Path, tmp: Path, n1: _N1Options) -> Any:
     from pydantic import ValidationError
 
     from dmpclient.cda import DocumentHeaderInput, Patient, build_n1_to_file
     from dmpclient.cda.inputs import input_error_from
 
-    missing = [
-        name
-        for name, value in (
-            ("--type", type_code),
-            ("--family", family),
-            ("--given", given),
-            ("--birth-date", birth_date),
-            ("--sex", sex),
-        )
-        if not value
-    ]
+    missing = n1.missing()
     if missing:
         raise click.UsageError(f"{path.name} is not a CDA: building its N1 CDA needs {', '.join(missing)}")
-    assert type_code is not None
+    assert n1.type_code is not None
     now = dt.datetime.now().astimezone()
+    act = n1.act_date or now
     try:
         person = Patient(
             ins=patient.to_cx(),
-            birth_family_name=family,
-            birth_given_names=given,
-            sex=sex,
-            birth_date=birth_date,
-            birthplace_code=birthplace,
+            birth_family_name=n1.family,
+            birth_given_names=n1.given,
+            sex=n1.sex,
+            birth_date=n1.birth_date,
+            birthplace_code=n1.birthplace,
         )
         header = DocumentHeaderInput.from_context(
             dmp.context,
             patient=person,
-            type_code=type_code,
-            title=title or path.stem,
-            service_start=now,
+            type_code=n1.type_code,
+            title=n1.title or path.stem,
+            service_start=act,
             author_time=now,
         )
     except ValidationError as exc:
         raise input_error_from(exc, prefix="document") from None
-    return build_n1_to_file(header, path, tmp / f"{path.stem}.cda.xml")
+    return build_n1_to_file(header, path, tmp / f"{path.name}.cda.xml")
 
 
 # ---------------------------------------------------------------------------------------------- TD3.1
@@ -562,7 +750,9 @@ def find(
 ) -> None:
     """TD3.1: search the documents of a DMP (the patient is notified of every search).
 
-    Dates are shown in local time; masked, invisible, archived and deprecated documents are flagged.
+    The table shows the date of the act in local time (XDS times are UTC, EX_3.1-1070), each status distinctly
+    (approved, archived, deprecated) and flags the documents masked to professionals, invisible to the patient
+    or to the legal representatives (EX_3.1-1080) and the patient's own documents (EX_3.1-1040).
 
     \b
     Examples:
@@ -584,31 +774,35 @@ def find(
     if as_json:
         print_json({"ok": True, "count": len(rows), "documents": rows})
         return
-    table = Table("uniqueId", "title", "type", "date of act", "status", "flags")
-    for entry, row in zip(result.documents, rows, strict=True):
-        flags = [
-            name
-            for key, name in (
-                ("masked_to_professionals", "masked"),
-                ("invisible_to_patient", "invisible patient"),
-                ("invisible_to_legal_representatives", "invisible RL"),
-                ("patient_document", "patient's"),
-            )
-            if row[key]
-        ]
-        table.add_row(
-            row["unique_id"] or "",
-            row["title"] or "",
-            row["type"] or row["type_code"] or "",
-            _local(entry.service_start_time or entry.creation_time),
-            row["status"] or "",
-            ", ".join(flags),
-        )
-    console.print(table)
+    print_table(document_table(result.documents))
     console.print(f"{len(rows)} document(s)")
 
 
 # ---------------------------------------------------------------------------------------------- TD3.2
+
+
+@contextmanager
+def _transfer_bar(enabled: bool, label: str) -> Iterator[ProgressCallback | None]:
+    """A download bar on stderr, fed by the client's public ``progress=`` callback (TD3.2 answers only)."""
+    if not enabled:
+        yield None
+        return
+    bar = Bar(True, label, None, kind="bytes")
+    started = False
+
+    def on_progress(event: TransferProgress) -> None:
+        nonlocal started
+        if event.transaction != "TD3.2" or event.direction != "receive" or event.total is None:
+            return
+        if not started:
+            bar.start()
+            started = True
+        bar.update(total=event.total, completed=event.done)
+
+    try:
+        yield on_progress
+    finally:
+        bar.stop()
 
 
 @click.command()
@@ -616,9 +810,11 @@ def find(
 @click.argument("unique_id")
 @click.option(
     "-o",
-    "--output",
+    "--out",
+    "output",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
+    metavar="FILE",
     help="Where to write the document (default: ./<uniqueId>.xml).",
 )
 @_connection_options
@@ -635,13 +831,18 @@ def get(
 ) -> None:
     """TD3.2: retrieve a document by its uniqueId, streamed to a file.
 
+    On a terminal, a transfer bar shows the download when the DMP announces its size.
+
     \b
     Examples:
       dmpclient get 279035121518989 1.2.250.1.999.1.1.7898.3.1717 -o report.cda.xml
       dmpclient get 279035121518989 1.2.250.1.999.1.1.7898.3.1717 --json
     """
     target = output or Path(f"{unique_id}.xml")
-    with _client(env, config, evidence, verbose) as dmp:
+    with (
+        _transfer_bar(progress_wanted(as_json), f"downloading {target.name}") as progress,
+        _client(env, config, evidence, verbose, progress) as dmp,
+    ):
         doc = dmp.retrieve(_ins(ins, dmp), unique_id, to=target)
     data = {
         "unique_id": doc.unique_id,

@@ -8,64 +8,38 @@ from typing import Any
 
 import click
 
-from dmpclient.cli._common import EXIT_INVALID, EXIT_USAGE, console, fail, handle_errors, json_option, print_json
-
-__all__ = ["vihf"]
-
-
-def trust_option(func: Any) -> Any:
-    """``--trust PEM`` (repeatable) and ``--pki DIR`` options."""
-    func = click.option(
-        "--pki",
-        "trust_pki",
-        type=click.Path(file_okay=False, exists=True, path_type=Path),
-        help="Trust the CAs (and CRLs) of a test PKI made by 'dmpclient pki init'.",
-    )(func)
-    return click.option(
-        "--trust",
-        "trust",
-        multiple=True,
-        type=click.Path(dir_okay=False, exists=True, path_type=Path),
-        help="PEM bundle: self-signed certificates are anchors, others intermediates (repeatable). "
-        "Without --trust/--pki the chain is not checked.",
-    )(func)
-
-
-#: ``--pki DIR`` (required): the test PKI whose keys sign (``vihf build``, ``xades sign``).
-test_pki_option = click.option(
-    "--pki",
-    "pki_dir",
-    required=True,
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    help="A test PKI made by 'dmpclient pki init'.",
+from dmpclient.cli._common import (
+    EXIT_INVALID,
+    EXIT_USAGE,
+    at_option,
+    console,
+    fail,
+    handle_errors,
+    json_option,
+    load_trust,
+    out_option,
+    parse_at,
+    pki_option,
+    print_json,
+    trust_options,
+    verbose_option,
 )
 
+__all__ = ["load_trust", "parse_time", "test_pki_option", "trust_option", "vihf"]
 
-def load_trust(trust: tuple[Path, ...], trust_pki: Path | None) -> Any:
-    """The TrustStore of ``--trust`` / ``--pki`` (None when neither is given)."""
-    from dmpclient.security.certificates import TrustStore
-    from dmpclient.security.pki import TestPki
+#: ``--trust PEM`` (repeatable) and ``--pki DIR`` (kept here for the modules that import it from this one).
+trust_option = trust_options
 
-    if trust_pki is not None:
-        store = TestPki.load(trust_pki).trust_store()
-        if trust:
-            extra = TrustStore.from_bundle(list(trust))
-            store = TrustStore(
-                (*store.anchors, *extra.anchors), (*store.intermediates, *extra.intermediates), store.crls
-            )
-        return store
-    return TrustStore.from_bundle(list(trust)) if trust else None
+#: ``--pki DIR`` (required): the test PKI whose keys sign (``vihf build``, ``xades sign``).
+test_pki_option = pki_option("A test PKI made by 'dmpclient pki init'.", required=True)
 
 
 def parse_time(value: str | None) -> dt.datetime | None:
-    """``--at`` values: ISO 8601 (naive = UTC), or None."""
-    if value is None or value in ("issue", "signing-time"):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        fail(f"--at: not an ISO 8601 date/time: {value!r}", EXIT_USAGE)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    """An ``--at`` value as a datetime: None for not given, ``now`` or ``issue-instant`` (see ``parse_at``)."""
+    parsed = parse_at(value)
+    if parsed == "now":
+        return dt.datetime.now(dt.UTC)
+    return parsed if isinstance(parsed, dt.datetime) else None
 
 
 @click.group()
@@ -75,16 +49,12 @@ def vihf() -> None:
 
 @vihf.command("show")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@trust_option
-@click.option(
-    "--at",
-    "at",
-    default=None,
-    help="Check as of this time (ISO 8601), or 'issue' for the token's IssueInstant. Default: now.",
-)
+@trust_options
+@at_option("now")
 @click.option("--allow-sha1", is_flag=True, help="Accept RSA-SHA1/SHA-1 (old captures, the official examples).")
 @click.option("--no-verify", is_flag=True, help="Only decode the attributes.")
 @json_option
+@verbose_option
 @handle_errors
 def show(
     file: Path,
@@ -94,6 +64,7 @@ def show(
     allow_sha1: bool,
     no_verify: bool,
     as_json: bool,
+    verbose: int,
 ) -> None:
     """Decode every attribute of a VIHF and check its signature.
 
@@ -104,7 +75,7 @@ def show(
     Examples:
       dmpclient vihf show token.xml --trust pki/trust-bundle.pem
       dmpclient vihf show token.xml --pki ./pki
-      dmpclient vihf show request.xml --at issue --allow-sha1 --json
+      dmpclient vihf show request.xml --at issue-instant --allow-sha1 --json
       dmpclient vihf show vihf-directe-non-signe.xml --no-verify
     """
     from dmpclient.security import xmldsig
@@ -121,7 +92,7 @@ def show(
             ok = False
             result["verification"] = {"ok": False, "reason": "the token is not signed"}
         else:
-            when = token.issue_instant if at == "issue" else parse_time(at)
+            when = token.issue_instant if parse_at(at) == "issue-instant" else parse_time(at)
             store = load_trust(trust, trust_pki)
             allowed = xmldsig.LEGACY_ALLOWED if allow_sha1 else xmldsig.DEFAULT_ALLOWED
             report = verify_vihf(data, trust_anchors=store, at=when, allowed_algorithms=allowed, raise_on_failure=False)
@@ -169,15 +140,29 @@ def _print_token(d: dict[str, Any]) -> None:
 @click.option("--patient", default="277076322082910", show_default=True, help="INS matricule (test OID).")
 @click.option("--vihf-version", "vihf_version", type=click.Choice(["3.0", "4.0"]), default="4.0", show_default=True)
 @click.option("--softhsm", is_flag=True, help="Sign with the PKI's SoftHSM2 token (DIRECTE only).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the token here.")
+@out_option("Write the token here (default: stdout).")
+@json_option
+@verbose_option
 @handle_errors
-def build(pki_dir: Path, mode: str, patient: str, vihf_version: str, softhsm: bool, output: Path | None) -> None:
+def build(
+    pki_dir: Path,
+    mode: str,
+    patient: str,
+    vihf_version: str,
+    softhsm: bool,
+    output: Path | None,
+    as_json: bool,
+    verbose: int,
+) -> None:
     """Build and sign a VIHF with the identities of a test PKI (demos, sandbox tests).
+
+    With --softhsm the token's PIN is the one the test PKI recorded in its manifest (test material).
 
     \b
     Examples:
       dmpclient vihf build --pki ./pki -o token.xml
       dmpclient vihf build --pki ./pki --mode INDIRECTE --patient 277076322082910
+      dmpclient vihf build --pki ./pki --json | jq -r .token > token.xml
     """
     import os
 
@@ -189,14 +174,20 @@ def build(pki_dir: Path, mode: str, patient: str, vihf_version: str, softhsm: bo
     context = test_pki.acting_context(mode)
     if softhsm:
         if test_pki.softhsm is None or mode != "DIRECTE":
-            fail("--softhsm needs a PKI created with --softhsm and DIRECTE mode", EXIT_USAGE)
+            fail("--softhsm needs a PKI created with --softhsm and DIRECTE mode", EXIT_USAGE, as_json=as_json)
         os.environ.setdefault("SOFTHSM2_CONF", test_pki.softhsm.conf)
         signer: Any = test_pki.pkcs11_signer()
     else:
         signer = test_pki.signer("prof-sign" if mode == "DIRECTE" else "ej-sign")
     token = build_vihf(context, INS.parse(patient), signer=signer, vihf_version=vihf_version)
+    data = token.to_bytes()
     if output is not None:
-        output.write_bytes(token.to_bytes())
+        output.write_bytes(data)
+    if as_json:
+        result: dict[str, Any] = {"ok": True, "assertion_id": token.assertion_id, "mode": mode}
+        result.update({"output": str(output)} if output is not None else {"token": data.decode("utf-8")})
+        print_json(result)
+    elif output is not None:
         console.print(f"[green]VIHF written[/green] to {output} (ID {token.assertion_id})", markup=True)
     else:
-        click.echo(token.to_bytes().decode("utf-8"))
+        click.echo(data.decode("utf-8"))

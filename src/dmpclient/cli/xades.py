@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
 
-from dmpclient.cli._common import EXIT_INVALID, EXIT_USAGE, console, fail, handle_errors, json_option, print_json
-from dmpclient.cli.vihf import load_trust, parse_time, test_pki_option, trust_option
+from dmpclient.cli._common import (
+    EXIT_INVALID,
+    at_option,
+    console,
+    handle_errors,
+    json_option,
+    load_trust,
+    out_option,
+    parse_at,
+    print_json,
+    trust_options,
+    verbose_option,
+)
+from dmpclient.cli.vihf import test_pki_option
 
 __all__ = ["xades"]
 
@@ -17,10 +30,10 @@ def _documents(values: tuple[str, ...]) -> dict[str, Path]:
     for value in values:
         uid, sep, path = value.partition("=")
         if not sep or not uid or not path:
-            fail(f"--document expects UNIQUEID=FILE, got {value!r}", EXIT_USAGE)
+            raise click.BadParameter(f"expected UNIQUEID=FILE, got {value!r}", param_hint="--document")
         p = Path(path)
         if not p.is_file():
-            fail(f"--document {uid}: no such file {path!r}", EXIT_USAGE)
+            raise click.BadParameter(f"{uid}: no such file {path!r}", param_hint="--document")
         out[uid.removeprefix("urn:oid:")] = p
     return out
 
@@ -39,11 +52,12 @@ def xades() -> None:
     metavar="UNIQUEID=FILE",
     help="A document of the lot, by its uniqueId (repeatable); the manifest digests are recomputed.",
 )
-@trust_option
-@click.option("--at", "at", default=None, help="Certificate validity time (ISO 8601). Default: the SigningTime.")
+@trust_options
+@at_option("the SigningTime (issue-instant)")
 @click.option("--allow-sha1", is_flag=True, help="Accept RSA-SHA1/SHA-1 (old captures, the official example).")
 @click.option("--submission-set", default=None, metavar="OID", help="The lot's SubmissionSet uniqueId.")
 @json_option
+@verbose_option
 @handle_errors
 def verify(
     signature: Path,
@@ -54,6 +68,7 @@ def verify(
     allow_sha1: bool,
     submission_set: str | None,
     as_json: bool,
+    verbose: int,
 ) -> None:
     """Verify a submission-set signature reference by reference.
 
@@ -64,7 +79,8 @@ def verify(
 
     \b
     Examples:
-      dmpclient xades verify sig.xml --document 1.2.250.1.999.1.1.7898.4.1=cda.xml
+      dmpclient xades verify sig.xml --document 1.2.250.1.999.1.1.7898.4.1=cda.xml --pki ./pki
+      dmpclient xades verify sig.xml --trust trust-bundle.pem --at now
       dmpclient xades verify td2.1-signature-xades.xml --allow-sha1 \\
           --document 1.2.250.1.999.1.1.7898.4.9956570902=td2.1-document-me2.cda.xml --json
     """
@@ -76,12 +92,12 @@ def verify(
         signature.read_bytes(),
         docs or None,
         trust_anchors=load_trust(trust, trust_pki),
-        at=parse_time(at),
+        at=_verify_time(at),
         allowed_algorithms=xmldsig.LEGACY_ALLOWED if allow_sha1 else xmldsig.DEFAULT_ALLOWED,
         submission_set_unique_id=submission_set,
     )
     if as_json:
-        print_json(report.to_dict())
+        print_json({"ok": report.ok, **report.to_dict()})
     else:
         console.print(f"[bold]signature[/bold] Id={report.signature_id}", markup=True)
         console.print(f"  method {report.signature_method}, SignedInfo c14n {report.signed_info_c14n}")
@@ -100,6 +116,14 @@ def verify(
         raise SystemExit(EXIT_INVALID)
 
 
+def _verify_time(value: str | None) -> dt.datetime | None:
+    """``--at`` of ``verify``: None (the SigningTime) unless a time or ``now`` is given."""
+    parsed = parse_at(value)
+    if parsed == "now":
+        return dt.datetime.now(dt.UTC)
+    return parsed if isinstance(parsed, dt.datetime) else None
+
+
 @xades.command("sign")
 @test_pki_option
 @click.option(
@@ -111,24 +135,43 @@ def verify(
 )
 @click.option("--submission-set", required=True, metavar="OID", help="The SubmissionSet uniqueId.")
 @click.option("--signature-id", required=True, metavar="OID", help="The signature document's uniqueId.")
-@click.option("--document", "documents", multiple=True, required=True, metavar="UNIQUEID=FILE")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--document",
+    "documents",
+    multiple=True,
+    required=True,
+    metavar="UNIQUEID=FILE",
+    help="A document of the lot, by its uniqueId (repeatable).",
+)
+@out_option("Where to write the signature document.", required=True)
+@json_option
+@verbose_option
 @handle_errors
 def sign(
-    pki_dir: Path, signer_name: str, submission_set: str, signature_id: str, documents: tuple[str, ...], output: Path
+    pki_dir: Path,
+    signer_name: str,
+    submission_set: str,
+    signature_id: str,
+    documents: tuple[str, ...],
+    output: Path,
+    as_json: bool,
+    verbose: int,
 ) -> None:
     """Sign a lot with a test PKI key (demos and sandbox tests).
 
     \b
-    Example:
+    Examples:
       dmpclient xades sign --pki ./pki --submission-set 1.2.3.1 --signature-id 1.2.3.3 \\
           --document 1.2.3.2=cda.xml -o signature.xml
+      dmpclient xades sign --pki ./pki --signer ej-sign --submission-set 1.2.3.1 --signature-id 1.2.3.3 \\
+          --document 1.2.3.2=cda.xml -o signature.xml --json
     """
     from dmpclient.security.pki import TestPki
     from dmpclient.security.xades import ManifestDocument, build_submission_signature
 
     test_pki = TestPki.load(pki_dir)
-    docs = [ManifestDocument(uid, path) for uid, path in _documents(documents).items()]
+    docs_by_uid = _documents(documents)
+    docs = [ManifestDocument(uid, path) for uid, path in docs_by_uid.items()]
     data = build_submission_signature(
         submission_set_unique_id=submission_set,
         documents=docs,
@@ -136,4 +179,7 @@ def sign(
         signature_unique_id=signature_id,
     )
     output.write_bytes(data)
-    console.print(f"[green]signature written[/green] to {output}", markup=True)
+    if as_json:
+        print_json({"ok": True, "output": str(output), "signer": signer_name, "documents": sorted(docs_by_uid)})
+    else:
+        console.print(f"[green]signature written[/green] to {output}", markup=True)

@@ -9,7 +9,17 @@ from typing import Any
 
 import click
 
-from dmpclient.cli._common import EXIT_USAGE, console, fail, handle_errors, json_option, print_json
+from dmpclient.cli._common import (
+    EXIT_USAGE,
+    console,
+    fail,
+    handle_errors,
+    json_option,
+    print_json,
+    print_table,
+    verbose_option,
+)
+from dmpclient.cli._tables import document_table
 from dmpclient.xds.ebrim import parse_message
 from dmpclient.xds.model import Author, DocumentEntry, ParsedMessage, SubmissionSet
 
@@ -75,8 +85,9 @@ def _authors_and_issues(obj: DocumentEntry | SubmissionSet) -> list[str]:
     ]
 
 
-def summarize(message: ParsedMessage) -> list[str]:
-    """Human-readable lines (rich markup) describing a parsed message."""
+def summarize(message: ParsedMessage, *, entries: bool = True) -> list[str]:
+    """Human-readable lines (rich markup) describing a parsed message (``entries=False``: without the detail of each
+    DocumentEntry, shown as a table instead)."""
     lines = [
         f"[bold cyan]{message.kind.value}[/bold cyan]"
         + (f"  (Action {message.soap_action})" if message.soap_action else "")
@@ -84,7 +95,7 @@ def summarize(message: ParsedMessage) -> list[str]:
     sub = message.submission
     if sub is not None:
         lines += _ss_lines(sub.submission_set)
-        for d in sub.documents:
+        for d in sub.documents if entries else ():
             lines += _entry_lines(d)
         lines += [f"[bold]Association[/bold] {a.id}: {a.type} {a.source} → {a.target}" for a in sub.associations]
         lines += [
@@ -104,7 +115,7 @@ def summarize(message: ParsedMessage) -> list[str]:
         )
         for s in r.submission_sets:
             lines += _ss_lines(s)
-        for d in r.documents:
+        for d in r.documents if entries else ():
             lines += _entry_lines(d)
         lines += [f"[bold]ObjectRef[/bold] {o.id}" for o in r.object_refs]
         lines += [f"[red]error[/red] {e.error_code}: {e.code_context} ({e.location or '-'})" for e in r.errors]
@@ -126,21 +137,33 @@ def summarize(message: ParsedMessage) -> list[str]:
     return lines
 
 
+def _documents_of(message: ParsedMessage) -> list[DocumentEntry]:
+    if message.submission is not None:
+        return list(message.submission.documents)
+    if message.query_response is not None:
+        return list(message.query_response.documents)
+    return []
+
+
 @xds.command("parse")
 @click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @json_option
+@verbose_option
 @handle_errors
-def parse(file: str, as_json: bool) -> None:
+def parse(file: str, as_json: bool, verbose: int) -> None:
     """Parse an XDS message (SOAP envelope or bare body) and print the simplified model.
 
     Recognised: SubmitObjectsRequest (TD3.3), ProvideAndRegisterDocumentSetRequest (TD2.1, SOAP part),
     AdhocQueryRequest / AdhocQueryResponse (TD3.1), RegistryResponse, RetrieveDocumentSetRequest/Response
     (TD3.2). Reading is tolerant: unknown slots are kept, malformed values and unknown codes are listed as
-    issues. Exit status 1 when the input is not XML or not one of those messages.
+    issues. The DocumentEntries are summed up in a table (date of the act in local time, status and
+    confidentiality flags); -v prints every field of each entry. Exit status 1 when the input is not XML or
+    not one of those messages, 2 when FILE cannot be read.
 
     \b
     Examples:
       dmpclient xds parse td3.1-recherche-documents.response.xml
+      dmpclient xds parse td3.1-recherche-documents.response.xml -v
       dmpclient xds parse td2.1-alimentation.request.soap-part.xml --json
       cat body.xml | dmpclient xds parse -
     """
@@ -158,8 +181,14 @@ def parse(file: str, as_json: bool) -> None:
             }
         )
         return
-    for line in summarize(message):
+    documents = _documents_of(message)
+    for line in summarize(message, entries=bool(verbose) or not documents):
         console.print(line, markup=True, highlight=False)
+    if documents:
+        print_table(document_table(documents, title="DocumentEntries", entry_uuid=True, codes=True))
+        issues = [(d, i) for d in documents for i in d.issues]
+        for d, i in issues if not verbose else ():
+            console.print(f"[yellow]issue[/yellow] {d.entry_uuid} {i.field}: {i.message} ({i.value!r})", markup=True)
 
 
 # ``dmpclient xds validate`` lives in its own module, which registers itself onto the group above.

@@ -11,7 +11,17 @@ from pathlib import Path
 
 import click
 
-from dmpclient.cli._common import EXIT_INVALID, EXIT_USAGE, fail, handle_errors, json_option, print_findings, print_json
+from dmpclient.cli._common import (
+    EXIT_INVALID,
+    EXIT_USAGE,
+    env_kind_option,
+    fail,
+    handle_errors,
+    json_option,
+    print_findings,
+    print_json,
+    verbose_option,
+)
 from dmpclient.cli.xds import xds
 from dmpclient.errors import errors_only
 from dmpclient.ids import EnvironmentKind
@@ -29,14 +39,7 @@ __all__ = ["validate_command"]
     show_default=True,
     help="ihe: ITI TF-3 rules only; dmp: IHE rules + the DMP profile.",
 )
-@click.option(
-    "--env",
-    "environment",
-    type=click.Choice([k.value for k in EnvironmentKind]),
-    default=EnvironmentKind.TEST.value,
-    show_default=True,
-    help="Environment kind: decides the INS OIDs accepted (test .10/.11, production .8).",
-)
+@env_kind_option("test", "Environment: decides the INS OIDs accepted (test .10/.11, production .8).")
 @click.option(
     "--kind",
     type=click.Choice([k.value for k in RequestKind]),
@@ -50,15 +53,17 @@ __all__ = ["validate_command"]
 )
 @click.option("--no-minors", is_flag=True, help="Parameter fonctions-gestion-mineurs = false.")
 @json_option
+@verbose_option
 @handle_errors
 def validate_command(
     file: str,
     profile: str,
-    environment: str,
+    environment: EnvironmentKind,
     kind: str | None,
     allow_cumul: bool,
     no_minors: bool,
     as_json: bool,
+    verbose: int,
 ) -> None:
     """Validate the XDS metadata of FILE (SOAP envelope or bare body; '-' reads stdin).
 
@@ -73,6 +78,7 @@ def validate_command(
       dmpclient xds validate td2.1-alimentation.request.soap-part.xml
       dmpclient xds validate td3.3d-archiver.request.xml --profile ihe
       dmpclient xds validate request.xml --json --env production
+      dmpclient xds validate - --env dv1 < body.xml
     """
     try:
         data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
@@ -82,7 +88,7 @@ def validate_command(
     findings = validate(
         data,
         profile,
-        environment=EnvironmentKind(environment),
+        environment=environment,
         params=params,
         kind=RequestKind(kind) if kind else None,
     )

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dmpclient.client._async import AsyncDMPClient
 from dmpclient.client._config import DEFAULT_TIMEOUT, USER_AGENT
+from dmpclient.client._core import ProgressCallback, TransferProgress
 from dmpclient.client._errors import (
     ConnectFailed,
     ConnectionLost,
@@ -58,11 +59,13 @@ __all__ = [
     "GatewayUnavailable",
     "GuardSettings",
     "Outcome",
+    "ProgressCallback",
     "RedirectRefused",
     "RequestTimeout",
     "RetryPolicy",
     "SentPart",
     "SubmitResult",
     "TlsHandshakeFailed",
+    "TransferProgress",
     "UnreadableResponse",
 ]

@@ -89,7 +89,7 @@ class AsyncDriver(ClientBase):
             request = self._http.build_request("POST", send.url, content=send.body.aiter(), headers=send.headers)
             response = await self._http.send(request, stream=True)
             try:
-                with engine.reader(response) as reader:
+                with engine.reader(response, send.transaction) as reader:
                     async for chunk in response.aiter_bytes():
                         reader.feed(chunk)
             finally:

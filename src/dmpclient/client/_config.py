@@ -15,7 +15,7 @@ from typing import Any, Final
 import httpx
 
 from dmpclient import __version__
-from dmpclient.client._core import Engine
+from dmpclient.client._core import Engine, ProgressCallback
 from dmpclient.client._exchange import ExchangeHook
 from dmpclient.client._guards import GuardSettings
 from dmpclient.client._ops import Operations
@@ -117,6 +117,8 @@ class ClientBase:
             the structure's secteur d'activité when J59 lists it, else ``07`` Consultations, soins externes).
         close_signer: close the signer (a PKCS#11 session) when the client is closed — for signers the
             client owns (``ClientSettings.create_client`` sets it).
+        progress: called with a :class:`~dmpclient.client.TransferProgress` for every chunk sent or received
+            (progress bars of large submissions and retrievals); it must be quick and must not raise.
     """
 
     def __init__(
@@ -146,6 +148,7 @@ class ClientBase:
         oid_generator: OidGenerator | None = None,
         content_type_code: Code | None = None,
         close_signer: bool = False,
+        progress: ProgressCallback | None = None,
     ) -> None:
         if not isinstance(context, ActingContext):
             raise ConfigurationError("context must be an ActingContext", field="context", value=type(context).__name__)
@@ -165,6 +168,7 @@ class ClientBase:
             clock=clock,
             spool_dir=str(spool_dir) if spool_dir is not None else None,
             memory_threshold=memory_threshold,
+            progress=progress,
         )
         self._ops = Operations(
             environment=env,

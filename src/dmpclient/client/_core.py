@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Final, Generic, TypeAlias, TypeVar
+from typing import Any, Final, Generic, Literal, TypeAlias, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -85,22 +85,36 @@ class BodyTracker:
     may have happened *after* the server got the whole request (what makes a TD2.1 ambiguous).
     """
 
-    def __init__(self, request: SoapRequest, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
+    def __init__(
+        self,
+        request: SoapRequest,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        *,
+        progress: ProgressCallback | None = None,
+        transaction: str = "",
+    ) -> None:
         self._request = request
         self._chunk_size = chunk_size
+        self._progress = progress
+        self._transaction = transaction
         self.sent = 0
         self.complete = False
 
+    def _advance(self, chunk: bytes) -> None:
+        self.sent += len(chunk)
+        if self._progress is not None:
+            self._progress(TransferProgress(self._transaction, "send", self.sent, self._request.content_length))
+
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self._request.iter_bytes(self._chunk_size):
-            self.sent += len(chunk)
+            self._advance(chunk)
             yield chunk
         self.complete = True
 
     async def aiter(self) -> AsyncIterator[bytes]:
         """Async variant of iteration (for ``httpx.AsyncClient``)."""
         for chunk in self._request.iter_bytes(self._chunk_size):
-            self.sent += len(chunk)
+            self._advance(chunk)
             yield chunk
         self.complete = True
 
@@ -123,6 +137,26 @@ class Sleep:
 
 
 Effect: TypeAlias = Send | Sleep
+
+
+@dataclass(frozen=True)
+class TransferProgress:
+    """One progress report of a transfer (for progress bars; see the client's ``progress=`` argument).
+
+    Attributes:
+        transaction: the DMP transaction (``"TD3.2"`` …).
+        direction: ``"send"`` (request body) or ``"receive"`` (response body).
+        done: bytes transferred so far in this attempt.
+        total: the full size when known (the request's Content-Length, the response's Content-Length).
+    """
+
+    transaction: str
+    direction: Literal["send", "receive"]
+    done: int
+    total: int | None
+
+
+ProgressCallback: TypeAlias = Callable[[TransferProgress], None]
 
 
 @dataclass(eq=False)
@@ -161,7 +195,16 @@ class ResponseReader:
     anything else keeps its first :data:`RAW_SNIPPET` bytes.
     """
 
-    def __init__(self, status: int, content_type: str, *, spool_dir: str | None, memory_threshold: int) -> None:
+    def __init__(
+        self,
+        status: int,
+        content_type: str,
+        *,
+        spool_dir: str | None,
+        memory_threshold: int,
+        on_chunk: Callable[[int], None] | None = None,
+    ) -> None:
+        self._on_chunk = on_chunk
         media = parse_content_type(content_type)[0] if content_type else ""
         soapish = media.startswith("multipart/") or media in _SOAP_MEDIA or media.endswith("+xml")
         self._mtom: MtomReader | None = None
@@ -185,6 +228,8 @@ class ResponseReader:
     def feed(self, chunk: bytes) -> None:
         """Process the next chunk."""
         self.size += len(chunk)
+        if self._on_chunk is not None:
+            self._on_chunk(self.size)
         if self._mtom is not None:
             self._mtom.feed(chunk)
         elif len(self._raw) < RAW_SNIPPET:
@@ -299,7 +344,9 @@ class Engine:
         clock: Callable[[], dt.datetime],
         spool_dir: str | None = None,
         memory_threshold: int = DEFAULT_MEMORY_THRESHOLD,
+        progress: ProgressCallback | None = None,
     ) -> None:
+        self.progress = progress
         self.retries = retries
         self.exchange_hook = exchange_hook
         self.mask_homologation = mask_homologation
@@ -310,13 +357,23 @@ class Engine:
 
     # -- for drivers
 
-    def reader(self, response: httpx.Response) -> ResponseReader:
+    def reader(self, response: httpx.Response, transaction: str = "") -> ResponseReader:
         """The reader a driver feeds the answer body into (use it as a context manager: aborts on error)."""
+        on_chunk: Callable[[int], None] | None = None
+        progress = self.progress
+        if progress is not None:
+            length = response.headers.get("content-length", "")
+            total = int(length) if length.isdigit() else None
+
+            def on_chunk(done: int) -> None:
+                progress(TransferProgress(transaction, "receive", done, total))
+
         return ResponseReader(
             response.status_code,
             response.headers.get("content-type", ""),
             spool_dir=self.spool_dir,
             memory_threshold=self.memory_threshold,
+            on_chunk=on_chunk,
         )
 
     @contextlib.contextmanager
@@ -389,7 +446,7 @@ class Engine:
         redirects = 0
         while True:
             attempt += 1
-            tracker = BodyTracker(call.request)
+            tracker = BodyTracker(call.request, progress=self.progress, transaction=call.transaction)
             started, t0 = self.clock(), time.perf_counter()
             try:
                 received: Received = yield Send(url, dict(call.request.headers), tracker, call.transaction)

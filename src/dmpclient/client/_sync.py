@@ -89,7 +89,7 @@ class SyncDriver(ClientBase):
             request = self._http.build_request("POST", send.url, content=send.body, headers=send.headers)
             response = self._http.send(request, stream=True)
             try:
-                with engine.reader(response) as reader:
+                with engine.reader(response, send.transaction) as reader:
                     for chunk in response.iter_bytes():
                         reader.feed(chunk)
             finally:
