@@ -247,7 +247,7 @@ def test_replacement_rules_are_enforced() -> None:
         DocumentHeaderInput.from_data({**data, "unique_id": "1.2.250.1.999^123"})
     with pytest.raises(InputError) as err:
         DocumentHeaderInput.from_data({**data, "title": ""})
-    assert err.value.field == "title"
+    assert (err.value.field, err.value.value, err.value.rule) == ("DocumentHeaderInput.title", "", "string_too_short")
     with pytest.raises(InputError, match="INS key"):
         DocumentHeaderInput.from_data({**data, "patient": {**data["patient"], "ins": "279035121518988"}})
 

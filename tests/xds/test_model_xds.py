@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from dmpclient.errors import InputError, InvalidIdentifier, RegistryError, RegistryErrorItem
+from dmpclient._models import InvalidInput
+from dmpclient.errors import InputError, InvalidIdentifier, InvalidValue, RegistryError, RegistryErrorItem
 from dmpclient.hl7v2 import XCN
 from dmpclient.xds import (
     AssociationType,
@@ -74,8 +75,10 @@ def test_organization_reads_an_old_style_id_in_component_3() -> None:
 
 
 def test_organization_needs_a_name() -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInput) as err:
         Organization(name="")
+    assert (err.value.field, err.value.value, err.value.rule) == ("Organization.name", "", "string_too_short")
+    assert Organization(name="X").name == "X"
 
 
 def test_cwe_round_trip_and_refusal() -> None:
@@ -124,18 +127,24 @@ def test_patient_info_flags_a_bad_birth_date_on_read_and_refuses_it_on_build() -
     assert info.birth_date is None
     assert issues
     assert issues[0].field == "sourcePatientInfo"
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInput) as err:
         PatientInfo(birth_family_name="A", birth_date="07/07/1977")
+    assert (err.value.field, err.value.value, err.value.rule) == ("PatientInfo.birth_date", "07/07/1977", "value_error")
+    assert "PID-7 must be YYYY[MM[DD]]" in str(err.value)
 
 
 # ------------------------------------------------------------------------------------- times
 
 
 def test_naive_datetimes_are_refused() -> None:
-    with pytest.raises(ValidationError, match="timezone-aware"):
-        DocumentEntry(creation_time=datetime(2024, 1, 1, 12, 0))
-    with pytest.raises(ValidationError, match="timezone-aware"):
-        submission_set(submission_time=datetime(2024, 1, 1, 12, 0))
+    naive = datetime(2024, 1, 1, 12, 0)
+    with pytest.raises(InvalidValue, match="timezone-aware") as err:
+        DocumentEntry(creation_time=naive)
+    assert (err.value.field, err.value.value, err.value.rule) == ("creation_time", naive, "XDS DTM UTC")
+    assert isinstance(err.value.__cause__, ValidationError)
+    with pytest.raises(InvalidValue, match="timezone-aware"):
+        submission_set(submission_time=naive)
+    assert DocumentEntry(creation_time=naive.replace(tzinfo=UTC)).creation_time is not None
 
 
 def test_aware_datetimes_in_any_zone_are_accepted() -> None:
@@ -173,8 +182,9 @@ def test_unknown_status_strings_are_kept_known_ones_become_enums() -> None:
 
 
 def test_extra_fields_are_forbidden() -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInput) as err:
         DocumentEntry(unknown_field="x")  # type: ignore[call-arg]
+    assert (err.value.field, err.value.value, err.value.rule) == ("DocumentEntry.unknown_field", "x", "extra_forbidden")
 
 
 # ---------------------------------------------------------------------------------- helpers

@@ -15,7 +15,6 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -25,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from dmpclient._models import InputModel
 from dmpclient.context import ActingContext, Professional, Structure
 from dmpclient.errors import InputError, InvalidValue
 from dmpclient.ids import IDNPS_OID, IDNST_OID, INS, validate_oid, validate_unique_id
@@ -127,7 +127,9 @@ When = datetime | date
 def input_error_from(exc: ValidationError, *, prefix: str = "") -> InputError:
     """The first error of a pydantic ``ValidationError`` as an :class:`InputError` naming field, value and rule.
 
-    An :class:`InputError` raised by one of our validators is returned as it was raised.
+    An :class:`InputError` raised by one of our validators is returned as it was raised. The models of this
+    module raise :class:`~dmpclient._models.InvalidInput` themselves (every problem kept); this helper is for
+    ``ValidationError`` of other pydantic models.
     """
     first = exc.errors()[0]
     original = (first.get("ctx") or {}).get("error")
@@ -139,7 +141,7 @@ def input_error_from(exc: ValidationError, *, prefix: str = "") -> InputError:
     )
 
 
-class InstanceId(BaseModel):
+class InstanceId(InputModel):
     """An HL7 ``II``: ``root`` OID and optional ``extension``."""
 
     model_config = _FROZEN
@@ -153,7 +155,7 @@ class InstanceId(BaseModel):
         return validate_oid(value, field="id.root")
 
 
-class Address(BaseModel):
+class Address(InputModel):
     """A postal address (``addr``): structured parts as the kit examples write them."""
 
     model_config = _FROZEN
@@ -169,7 +171,7 @@ class Address(BaseModel):
     use: str | None = None
 
 
-class Telecom(BaseModel):
+class Telecom(InputModel):
     """A telecom address (``tel:…``, ``mailto:…``, ``fax:…``) with its ``use`` (``WP``, ``H``, ``MC``…)."""
 
     model_config = _FROZEN
@@ -185,7 +187,7 @@ class Telecom(BaseModel):
         return value
 
 
-class Person(BaseModel):
+class Person(InputModel):
     """A health professional (or other person) identified by a national id (IDNPS by default).
 
     Attributes:
@@ -219,7 +221,7 @@ class Person(BaseModel):
         )
 
 
-class Organization(BaseModel):
+class Organization(InputModel):
     """An organisation identified by a structure national id (IDNST by default)."""
 
     model_config = _FROZEN
@@ -236,7 +238,7 @@ class Organization(BaseModel):
         return cls(idnat=structure.id.idnat, name=structure.name)
 
 
-class Author(BaseModel):
+class Author(InputModel):
     """A CDA ``author``: the person (``assignedAuthor``), when, and the organisation represented.
 
     ``function_code`` (JDV_J47) becomes the XDS authorRole display.
@@ -259,7 +261,7 @@ class Author(BaseModel):
         )
 
 
-class LegalAuthenticator(BaseModel):
+class LegalAuthenticator(InputModel):
     """The person legally responsible for the document (``signatureCode S``)."""
 
     model_config = _FROZEN
@@ -268,7 +270,7 @@ class LegalAuthenticator(BaseModel):
     time: When | None = None
 
 
-class Performer(BaseModel):
+class Performer(InputModel):
     """The performer of the documented act; ``cadre_exercice`` (TRE_A01, JDV_J04) → XDS practiceSettingCode."""
 
     model_config = _FROZEN
@@ -279,7 +281,7 @@ class Performer(BaseModel):
     function_code: CodeLike | None = None
 
 
-class ServiceEvent(BaseModel):
+class ServiceEvent(InputModel):
     """``documentationOf/serviceEvent``: the act documented (code → XDS eventCode; times → service times)."""
 
     model_config = _FROZEN
@@ -291,7 +293,7 @@ class ServiceEvent(BaseModel):
     id: InstanceId | None = None
 
 
-class Encounter(BaseModel):
+class Encounter(InputModel):
     """``componentOf/encompassingEncounter``: the care context.
 
     Attributes:
@@ -310,7 +312,7 @@ class Encounter(BaseModel):
     responsible: Person | None = None
 
 
-class Patient(BaseModel):
+class Patient(InputModel):
     """The patient and the INS identity traits (``cda.md`` §1).
 
     Attributes:
@@ -368,7 +370,7 @@ class Patient(BaseModel):
         return self.birth_given_names[0]
 
 
-class DocumentHeaderInput(BaseModel):
+class DocumentHeaderInput(InputModel):
     """Everything the header of a CI-SIS document needs.
 
     ``unique_id`` (= ``ClinicalDocument/id/@root`` = XDS uniqueId), ``effective_time`` and ``set_id`` are
@@ -439,11 +441,11 @@ class DocumentHeaderInput(BaseModel):
 
     @classmethod
     def from_data(cls, data: Any) -> DocumentHeaderInput:
-        """Validate a plain mapping (from JSON/TOML); errors are raised as :class:`InputError`."""
-        try:
-            return cls.model_validate(data)
-        except ValidationError as exc:
-            raise input_error_from(exc) from None
+        """Validate a plain mapping (from JSON/TOML); errors are raised as :class:`InputError`.
+
+        Same as :meth:`model_validate`: every problem is kept (:class:`~dmpclient._models.InvalidInput`).
+        """
+        return cls.model_validate(data)
 
     @classmethod
     def from_context(

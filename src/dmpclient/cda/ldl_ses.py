@@ -24,8 +24,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from dmpclient._models import InputModel
 from dmpclient.terminology._model import Code
 
 from ._common import LOINC
@@ -101,7 +102,7 @@ class ModaliteSortie:
     AUTRE: Final = Code("GEN-092.06.03", TA_ASIP, "Autre destination")
 
 
-class DischargeTreatment(BaseModel):
+class DischargeTreatment(InputModel):
     """One treatment at discharge (FR-Traitement entry + a table row)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -121,7 +122,7 @@ class DischargeTreatment(BaseModel):
     comment: str | None = None
 
 
-class LdlSesContent(BaseModel):
+class LdlSesContent(InputModel):
     """What the letter says (the header comes from :class:`~dmpclient.cda.inputs.DocumentHeaderInput`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

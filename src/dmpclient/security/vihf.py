@@ -25,6 +25,7 @@ from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dmpclient import _xml
+from dmpclient._models import InputModel
 from dmpclient._xml import NS
 from dmpclient.context import AccessMode, ActingContext, AuthenticationMode
 from dmpclient.errors import (
@@ -130,7 +131,7 @@ class ReasonPlacement(StrEnum):
     """Not sent in the VIHF (the software keeps it in its own access trace)."""
 
 
-class CodedValue(BaseModel):
+class CodedValue(InputModel):
     """An HL7 v3 ``CE`` value inside a VIHF attribute (Role, PurposeOfUse, ConfidentialityCode)."""
 
     model_config = ConfigDict(frozen=True)
@@ -161,7 +162,7 @@ def parse_instant(text: str) -> dt.datetime:
         raise InputError("not an xs:dateTime", field="IssueInstant", value=text, rule="SAML dateTime") from None
 
 
-class Vihf(BaseModel):
+class Vihf(InputModel):
     """Every attribute of a VIHF token (``vihf.md`` §1–2), with its assertion envelope.
 
     Structural constraints are enforced by the model; the DMP's value rules (IdNat, INS CX, codes, speciality
@@ -184,7 +185,7 @@ class Vihf(BaseModel):
     identifiant_structure: str | None = None
     secteur_activite: str | None = None
     subject_id: str | None = None
-    roles: list[CodedValue] = []
+    roles: list[CodedValue] = []  # noqa: RUF012 - a pydantic field (copied per instance)
     vihf_version: str | None = None
     authentification_mode: str | None = None
     resource_id: str | None = None
@@ -197,9 +198,9 @@ class Vihf(BaseModel):
     lps_version: str | None = None
     lps_id_homologation_dmp: str | None = None
 
-    extra_attributes: dict[str, list[str]] = {}
-    legacy_attributes: list[str] = []
-    notes: list[str] = []
+    extra_attributes: dict[str, list[str]] = {}  # noqa: RUF012 - a pydantic field (copied per instance)
+    legacy_attributes: list[str] = []  # noqa: RUF012 - a pydantic field (copied per instance)
+    notes: list[str] = []  # noqa: RUF012 - a pydantic field (copied per instance)
     signed: bool = False
 
     @field_validator("issue_instant", "authn_instant", "not_before", "not_on_or_after")
@@ -328,7 +329,7 @@ class Vihf(BaseModel):
 # ------------------------------------------------------------------------------------------- building
 
 
-class VihfOptions(BaseModel):
+class VihfOptions(InputModel):
     """Choices where the reference is open ([I]/[?] in ``vihf.md``), with the defaults we chose.
 
     Attributes:

@@ -35,6 +35,7 @@ from lxml import etree
 from pydantic import BaseModel, ConfigDict
 
 from dmpclient import _xml
+from dmpclient._models import InputModel
 from dmpclient._xml import NS, C14NMethod
 from dmpclient.errors import CertificateError, Finding, InputError, Severity, SignatureError, XMLError
 from dmpclient.security import xmldsig
@@ -74,7 +75,7 @@ class SigningCertificateVersion(StrEnum):
     V2 = "v2"
 
 
-class DmpXadesProfile(BaseModel):
+class DmpXadesProfile(InputModel):
     """The layout parameters; defaults follow the most recent accepted trace (``xades-signature.md`` §1, §6).
 
     Attributes:

@@ -6,12 +6,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import ConfigDict, Field, PrivateAttr, field_validator
+
+from dmpclient._models import InputModel
 
 __all__ = ["Code", "CodeMap", "ValueSet"]
 
 
-class Code(BaseModel):
+class Code(InputModel):
     """A coded value: ``code`` in ``code_system`` (an OID, or a literal such as ``URN`` / ``ASTM``).
 
     ``display`` is informative: two codes are *the same concept* when :attr:`key` is equal, whatever
@@ -39,6 +41,10 @@ class Code(BaseModel):
             data["display"] = display
         super().__init__(**data)
 
+    # Nested codes (``{"code": …}`` inside another model) are validated by pydantic's core, not by this method:
+    # problems are then reported by the outer model with their full path.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
     @property
     def key(self) -> tuple[str, str]:
         """``(code_system, code)``: identity of the concept."""
@@ -57,7 +63,7 @@ class Code(BaseModel):
         return f"{self.code}@{self.code_system}{shown}"
 
 
-class ValueSet(BaseModel):
+class ValueSet(InputModel):
     """A named list of codes (a French *jeu de valeurs*, JDV), with provenance.
 
     Attributes:
@@ -174,7 +180,7 @@ class ValueSet(BaseModel):
         )
 
 
-class CodeMap(BaseModel):
+class CodeMap(InputModel):
     """A correspondence table between two code lists (e.g. ASS_X04 typeCode → classCode).
 
     ``entries`` maps a source key ``(system, code)`` to the target :class:`Code`.

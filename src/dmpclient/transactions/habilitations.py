@@ -24,6 +24,7 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict
 
+from dmpclient._models import InputModel
 from dmpclient._xml import NS, q
 from dmpclient.environments import Service
 from dmpclient.errors import ProtocolError
@@ -117,7 +118,7 @@ class AuthorizationListMode(StrEnum):
     """Both."""
 
 
-class SetAuthorizationInput(BaseModel):
+class SetAuthorizationInput(InputModel):
     """TD0.3 request body: the action and the optional MT role (no patient: it is in the VIHF)."""
 
     model_config = _MODEL

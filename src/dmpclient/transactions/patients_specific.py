@@ -22,6 +22,7 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from dmpclient._models import InputModel
 from dmpclient._xml import NS, q
 from dmpclient.environments import Service
 from dmpclient.errors import InvalidValue, ProtocolError
@@ -78,7 +79,7 @@ class PatientListDateType(StrEnum):
     """DMPs with a new document since the date."""
 
 
-class PatientListQuery(BaseModel):
+class PatientListQuery(InputModel):
     """TD0.4 request body.
 
     Attributes:

@@ -26,6 +26,7 @@ from typing import Final, Literal
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from dmpclient._models import InputModel
 from dmpclient._xml import q
 from dmpclient.environments import Service
 from dmpclient.errors import HL7AcknowledgementError, ProtocolError
@@ -99,7 +100,7 @@ class TooManyResults(HL7AcknowledgementError):
     """TD0.5: the search matched too many patients; narrow it (more criteria, exact name)."""
 
 
-class PatientSearch(BaseModel):
+class PatientSearch(InputModel):
     """TD0.5 search criteria (at least one).
 
     Attributes:

@@ -35,6 +35,7 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from dmpclient._models import InputModel
 from dmpclient.context import AccessMode, ActingContext, AuthenticationMode, CardType
 from dmpclient.errors import RuleViolation
 
@@ -314,7 +315,7 @@ _LABEL_526: Final = dict(COLUMNS_526)
 _LABEL_606: Final = dict(COLUMNS_606)
 
 
-class UserProfile(BaseModel):
+class UserProfile(InputModel):
     """What decides the column of the matrices.
 
     Attributes:

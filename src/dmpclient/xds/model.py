@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Final, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from dmpclient._models import InputModel
 from dmpclient.errors import InputError, InvalidValue, RegistryError, RegistryErrorItem
 from dmpclient.hl7v2 import CX, HD, XCN, XON, Precision, escape, split_components, unescape
 from dmpclient.ids import IDNPS_OID, IDNST_OID, INS
@@ -184,7 +185,7 @@ def format_cwe(code: Code) -> str:
     return f"{escape(code.code)}^{escape(code.display or '')}^{escape(code.code_system)}"
 
 
-class Person(BaseModel):
+class Person(InputModel):
     """A person as an HL7 XCN (``authorPerson``, ``legalAuthenticator``).
 
     The DMP form is ``<IdNat>^<family>^<given>^^^^^^&1.2.250.1.71.4.2.1&ISO^D^^^IDNPS`` (see :meth:`dmp`).
@@ -253,7 +254,7 @@ class Person(BaseModel):
         return self.to_xcn().format()
 
 
-class Organization(BaseModel):
+class Organization(InputModel):
     """An organisation as an HL7 XON (``authorInstitution``).
 
     The DMP form is ``<name>^^^^^&1.2.250.1.71.4.2.2&ISO^IDNST^^^<structure IdNat>`` (see :meth:`dmp`).
@@ -297,7 +298,7 @@ class Organization(BaseModel):
         return self.to_xon().format()
 
 
-class Author(BaseModel):
+class Author(InputModel):
     """One XDS ``author`` (a classification with slots authorPerson, authorInstitution, …).
 
     Attributes:
@@ -322,7 +323,7 @@ class Author(BaseModel):
 _PID_RE: Final = re.compile(r"^PID-(\d+)\|(.*)$", re.DOTALL)
 
 
-class PatientInfo(BaseModel):
+class PatientInfo(InputModel):
     """``sourcePatientInfo``: PID-5 (birth name ``L``, used name ``D``), PID-7 birth date, PID-8 sex.
 
     Written as ``PID-5|<family>^<given>^<other given>^^^^L``, ``PID-5|<used family>^<used given>^^^^^D``,
@@ -433,7 +434,7 @@ def _check_aware(value: datetime | None, name: str) -> datetime | None:
     return value
 
 
-class _RegistryObject(BaseModel):
+class _RegistryObject(InputModel):
     """Fields and behaviour shared by the registry objects (DocumentEntry, SubmissionSet)."""
 
     model_config = _FROZEN
@@ -559,7 +560,7 @@ class SubmissionSet(_RegistryObject):
     availability_status: AvailabilityStatus | str | None = None
 
 
-class Association(BaseModel):
+class Association(InputModel):
     """An ebRIM ``Association`` (HasMember, RPLC, signs, UpdateAvailabilityStatus …)."""
 
     model_config = _FROZEN
@@ -590,7 +591,7 @@ class Association(BaseModel):
         return _coerce_enum(AvailabilityStatus, value)
 
 
-class ObjectRef(BaseModel):
+class ObjectRef(InputModel):
     """An ``ObjectRef`` (ObjectRef query results, references to objects outside the message)."""
 
     model_config = _FROZEN
@@ -602,7 +603,7 @@ class ObjectRef(BaseModel):
 # ------------------------------------------------------------------------------------------ messages
 
 
-class SubmissionRequest(BaseModel):
+class SubmissionRequest(InputModel):
     """A submission: one SubmissionSet, its DocumentEntries and the associations (ITI-41 metadata, ITI-57).
 
     Document *content* is not held here (the transport streams it); each entry's :attr:`DocumentEntry.document_id`
@@ -695,7 +696,7 @@ class SubmissionRequest(BaseModel):
         return [a for a in self.associations if a.type == kind]
 
 
-class DocumentPart(BaseModel):
+class DocumentPart(InputModel):
     """One ``xdsb:Document`` of an ITI-41 request: a MTOM reference or inline bytes."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", ser_json_bytes="base64", val_json_bytes="base64")
@@ -707,7 +708,7 @@ class DocumentPart(BaseModel):
     """Inline content (base64 in the XML) when not MTOM."""
 
 
-class ProvideAndRegisterRequest(BaseModel):
+class ProvideAndRegisterRequest(InputModel):
     """ITI-41 ``ProvideAndRegisterDocumentSetRequest``: the submission plus its ``xdsb:Document`` parts."""
 
     model_config = ConfigDict(extra="forbid")
@@ -716,7 +717,7 @@ class ProvideAndRegisterRequest(BaseModel):
     documents: list[DocumentPart] = Field(default_factory=list)
 
 
-class AdhocQueryRequest(BaseModel):
+class AdhocQueryRequest(InputModel):
     """A generic ITI-18 ``AdhocQueryRequest``: stored query id, slots (values already in IHE syntax), return type.
 
     Slot values are written verbatim (``'…'`` quoting and ``('a','b')`` lists are the caller's job — see
@@ -785,7 +786,7 @@ class QueryResponse(_StatusResponse):
     request_id: str | None = None
 
 
-class DocumentRequest(BaseModel):
+class DocumentRequest(InputModel):
     """One ``DocumentRequest`` of an ITI-43 retrieve (uniqueId, never the entryUUID)."""
 
     model_config = _FROZEN
@@ -795,7 +796,7 @@ class DocumentRequest(BaseModel):
     home_community_id: str | None = None
 
 
-class RetrieveDocumentSetRequest(BaseModel):
+class RetrieveDocumentSetRequest(InputModel):
     """ITI-43 ``RetrieveDocumentSetRequest``."""
 
     model_config = _FROZEN
