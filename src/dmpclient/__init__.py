@@ -76,11 +76,17 @@ _EXPORTS: Final[dict[str, str]] = {
     "TrustStore": "dmpclient.security",
     "create_ssl_context": "dmpclient.security",
     "create_test_pki": "dmpclient.security",
+    "TestPki": "dmpclient.security",
     # support
     "inspect_capture": "dmpclient.inspection",
     # errors
     "DMPClientError": "dmpclient.errors",
     "InputError": "dmpclient.errors",
+    "InvalidInput": "dmpclient.errors",
+    "InvalidIdentifier": "dmpclient.errors",
+    "InvalidValue": "dmpclient.errors",
+    "ConfigurationError": "dmpclient.errors",
+    "TokenError": "dmpclient.errors",
     "RuleViolation": "dmpclient.errors",
     "NIARefused": "dmpclient.errors",
     "ValidationFailed": "dmpclient.errors",
@@ -112,57 +118,211 @@ def __dir__() -> list[str]:
     return sorted(__all__)
 
 
-if TYPE_CHECKING:  # pragma: no cover - static view of the lazy names
+if TYPE_CHECKING:  # pragma: no cover - static view of the lazy names ("X as X": explicit re-exports)
     from dmpclient.cda import (
-        BuiltCda,
-        DocumentHeaderInput,
-        Patient,
-        build_n1,
-        build_n1_to_file,
-        read_header,
-        render_html,
+        BuiltCda as BuiltCda,
     )
-    from dmpclient.cda.validation import validate_cda
-    from dmpclient.client import AsyncDMPClient, DMPClient, Exchange, GuardSettings, RetryPolicy, SubmitResult
-    from dmpclient.client.settings import ClientSettings, load_settings
+    from dmpclient.cda import (
+        DocumentHeaderInput as DocumentHeaderInput,
+    )
+    from dmpclient.cda import (
+        Patient as Patient,
+    )
+    from dmpclient.cda import (
+        build_n1 as build_n1,
+    )
+    from dmpclient.cda import (
+        build_n1_to_file as build_n1_to_file,
+    )
+    from dmpclient.cda import (
+        read_header as read_header,
+    )
+    from dmpclient.cda import (
+        render_html as render_html,
+    )
+    from dmpclient.cda.validation import (
+        validate_cda as validate_cda,
+    )
+    from dmpclient.client import (
+        AsyncDMPClient as AsyncDMPClient,
+    )
+    from dmpclient.client import (
+        DMPClient as DMPClient,
+    )
+    from dmpclient.client import (
+        Exchange as Exchange,
+    )
+    from dmpclient.client import (
+        GuardSettings as GuardSettings,
+    )
+    from dmpclient.client import (
+        RetryPolicy as RetryPolicy,
+    )
+    from dmpclient.client import (
+        SubmitResult as SubmitResult,
+    )
+    from dmpclient.client.settings import (
+        ClientSettings as ClientSettings,
+    )
+    from dmpclient.client.settings import (
+        load_settings as load_settings,
+    )
     from dmpclient.context import (
-        AccessMode,
-        ActingContext,
-        AuthenticationMode,
-        CardType,
-        Professional,
-        SoftwareIdentity,
-        Structure,
+        AccessMode as AccessMode,
     )
-    from dmpclient.environments import Environment, Service, get_environment
+    from dmpclient.context import (
+        ActingContext as ActingContext,
+    )
+    from dmpclient.context import (
+        AuthenticationMode as AuthenticationMode,
+    )
+    from dmpclient.context import (
+        CardType as CardType,
+    )
+    from dmpclient.context import (
+        Professional as Professional,
+    )
+    from dmpclient.context import (
+        SoftwareIdentity as SoftwareIdentity,
+    )
+    from dmpclient.context import (
+        Structure as Structure,
+    )
+    from dmpclient.environments import (
+        Environment as Environment,
+    )
+    from dmpclient.environments import (
+        Service as Service,
+    )
+    from dmpclient.environments import (
+        get_environment as get_environment,
+    )
     from dmpclient.errors import (
-        AmbiguousSubmission,
-        CertificateError,
-        DMPClientError,
-        DMPError,
-        DMPStatusError,
-        Finding,
-        HL7AcknowledgementError,
-        InputError,
-        NIARefused,
-        RegistryError,
-        RuleViolation,
-        SignatureError,
-        SoapFaultError,
-        TransportError,
-        ValidationFailed,
+        AmbiguousSubmission as AmbiguousSubmission,
     )
-    from dmpclient.evidence import EvidenceWriter
-    from dmpclient.ids import INS, FinessLevel, InsOid, OidGenerator, ProfessionalId, StructureId
-    from dmpclient.inspection import inspect_capture
+    from dmpclient.errors import (
+        CertificateError as CertificateError,
+    )
+    from dmpclient.errors import (
+        ConfigurationError as ConfigurationError,
+    )
+    from dmpclient.errors import (
+        DMPClientError as DMPClientError,
+    )
+    from dmpclient.errors import (
+        DMPError as DMPError,
+    )
+    from dmpclient.errors import (
+        DMPStatusError as DMPStatusError,
+    )
+    from dmpclient.errors import (
+        Finding as Finding,
+    )
+    from dmpclient.errors import (
+        HL7AcknowledgementError as HL7AcknowledgementError,
+    )
+    from dmpclient.errors import (
+        InputError as InputError,
+    )
+    from dmpclient.errors import (
+        InvalidIdentifier as InvalidIdentifier,
+    )
+    from dmpclient.errors import (
+        InvalidInput as InvalidInput,
+    )
+    from dmpclient.errors import (
+        InvalidValue as InvalidValue,
+    )
+    from dmpclient.errors import (
+        NIARefused as NIARefused,
+    )
+    from dmpclient.errors import (
+        RegistryError as RegistryError,
+    )
+    from dmpclient.errors import (
+        RuleViolation as RuleViolation,
+    )
+    from dmpclient.errors import (
+        SignatureError as SignatureError,
+    )
+    from dmpclient.errors import (
+        SoapFaultError as SoapFaultError,
+    )
+    from dmpclient.errors import (
+        TokenError as TokenError,
+    )
+    from dmpclient.errors import (
+        TransportError as TransportError,
+    )
+    from dmpclient.errors import (
+        ValidationFailed as ValidationFailed,
+    )
+    from dmpclient.evidence import (
+        EvidenceWriter as EvidenceWriter,
+    )
+    from dmpclient.ids import (
+        INS as INS,
+    )
+    from dmpclient.ids import (
+        FinessLevel as FinessLevel,
+    )
+    from dmpclient.ids import (
+        InsOid as InsOid,
+    )
+    from dmpclient.ids import (
+        OidGenerator as OidGenerator,
+    )
+    from dmpclient.ids import (
+        ProfessionalId as ProfessionalId,
+    )
+    from dmpclient.ids import (
+        StructureId as StructureId,
+    )
+    from dmpclient.inspection import (
+        inspect_capture as inspect_capture,
+    )
     from dmpclient.security import (
-        Pkcs11Signer,
-        SoftwareSigner,
-        TlsIdentity,
-        TrustStore,
-        create_ssl_context,
-        create_test_pki,
+        Pkcs11Signer as Pkcs11Signer,
     )
-    from dmpclient.terminology import Code, ValueSet
-    from dmpclient.transactions import AuthorizationStatus, DocumentToSubmit, ExistenceResult, SubmissionSetInfo
-    from dmpclient.xds import DocumentEntry, SubmissionSet
+    from dmpclient.security import (
+        SoftwareSigner as SoftwareSigner,
+    )
+    from dmpclient.security import (
+        TestPki as TestPki,
+    )
+    from dmpclient.security import (
+        TlsIdentity as TlsIdentity,
+    )
+    from dmpclient.security import (
+        TrustStore as TrustStore,
+    )
+    from dmpclient.security import (
+        create_ssl_context as create_ssl_context,
+    )
+    from dmpclient.security import (
+        create_test_pki as create_test_pki,
+    )
+    from dmpclient.terminology import (
+        Code as Code,
+    )
+    from dmpclient.terminology import (
+        ValueSet as ValueSet,
+    )
+    from dmpclient.transactions import (
+        AuthorizationStatus as AuthorizationStatus,
+    )
+    from dmpclient.transactions import (
+        DocumentToSubmit as DocumentToSubmit,
+    )
+    from dmpclient.transactions import (
+        ExistenceResult as ExistenceResult,
+    )
+    from dmpclient.transactions import (
+        SubmissionSetInfo as SubmissionSetInfo,
+    )
+    from dmpclient.xds import (
+        DocumentEntry as DocumentEntry,
+    )
+    from dmpclient.xds import (
+        SubmissionSet as SubmissionSet,
+    )

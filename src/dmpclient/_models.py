@@ -29,11 +29,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Self, TypedDict
+from typing import TYPE_CHECKING, Any, Final, Self
 
 from pydantic import BaseModel, ValidationError
 
-from dmpclient.errors import InputError
+from dmpclient.errors import InputError, InputProblem, InvalidInput
 
 __all__ = ["InputModel", "InputProblem", "InvalidInput", "input_error"]
 
@@ -44,80 +44,6 @@ _TYPE_TAGS: Final = frozenset(
     {"str", "int", "float", "bool", "bytes", "none", "list", "tuple", "dict", "set", "frozenset", "date", "datetime"}
 )
 _MSG_PREFIXES: Final = ("Value error, ", "Assertion failed, ")
-
-
-class InputProblem(TypedDict):
-    """One problem of an :class:`InvalidInput`.
-
-    Keys:
-        loc: dotted path with the model name (``"DocumentEntry.authors[0].person.id"``).
-        input: the value seen, shortened (numbers, booleans and ``None`` as they are; other values as text of at
-            most 120 characters); ``None`` for a missing field.
-        rule: pydantic's error type (``"missing"``, ``"string_too_short"`` …), or the rule of our own error when a
-            validator raised one.
-        message: what is wrong.
-    """
-
-    loc: str
-    input: object
-    rule: str
-    message: str
-
-
-_FIRST: Final = object()
-
-
-class InvalidInput(InputError):
-    """Bad input to a model of the public API; every problem is kept in :attr:`errors`.
-
-    ``field``, ``value`` and ``rule`` are those of the first problem (``value`` kept whole); the message has one
-    line per problem. The pydantic ``ValidationError`` it comes from is its ``__cause__``.
-
-    Attributes:
-        errors: every problem, in pydantic's order.
-        model: name of the model that refused the input (``"DocumentEntry"``), when known.
-    """
-
-    def __init__(
-        self,
-        errors: Sequence[InputProblem],
-        *,
-        value: object = _FIRST,
-        model: str | None = None,
-        hint: str | None = None,
-    ) -> None:
-        if not errors:
-            raise ValueError("InvalidInput needs at least one problem")
-        self.errors: list[InputProblem] = list(errors)
-        self.model = model
-        first = self.errors[0]
-        super().__init__(
-            first["message"],
-            field=first["loc"],
-            value=first["input"] if value is _FIRST else value,
-            rule=first["rule"],
-            hint=hint,
-        )
-
-    def _compose(self) -> str:
-        lines = [super()._compose()]
-        lines.extend(_line(p) for p in self.errors[1:])
-        return "\n".join(lines)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild, (type(self), self.errors, self.model, self.hint), self.__dict__)
-
-
-def _rebuild(cls: type[InvalidInput], errors: list[InputProblem], model: str | None, hint: str | None) -> InvalidInput:
-    return cls(errors, model=model, hint=hint)
-
-
-def _line(problem: InputProblem) -> str:
-    return f"{problem['loc']}={_show(problem['input'])}: {problem['message']} [rule: {problem['rule']}]"
-
-
-def _show(value: object) -> str:
-    return _shorten_text(repr(value))
 
 
 def _shorten_text(text: str) -> str:

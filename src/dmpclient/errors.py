@@ -4,6 +4,7 @@ Every error raised by the library derives from :class:`DMPClientError`. The tree
 
     DMPClientError
     ├── InputError (also ValueError)          bad input, before anything is sent
+    │   ├── InvalidInput                       a public model refused its input (every problem kept)
     │   ├── InvalidIdentifier                  INS, IdNat, OID, uniqueId
     │   ├── InvalidValue                       HL7 v2 datatypes, dates, codes …
     │   ├── RuleViolation                      a DMP / CNDA rule the client enforces (carries the rule id)
@@ -36,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final, TypedDict
 
 __all__ = [
     "AmbiguousSubmission",
@@ -49,7 +50,9 @@ __all__ = [
     "Finding",
     "HL7AcknowledgementError",
     "InputError",
+    "InputProblem",
     "InvalidIdentifier",
+    "InvalidInput",
     "InvalidValue",
     "NIARefused",
     "ProtocolError",
@@ -124,6 +127,76 @@ class InputError(DMPClientError, ValueError):
         if self.hint:
             text += f" — {self.hint}"
         return text
+
+
+class InputProblem(TypedDict):
+    """One problem of an :class:`InvalidInput`.
+
+    Keys:
+        loc: dotted path with the model name (``"DocumentEntry.authors[0].person.id"``).
+        input: the value seen, shortened (numbers, booleans and ``None`` as they are; other values as text of at
+            most 120 characters); ``None`` for a missing field.
+        rule: pydantic's error type (``"missing"``, ``"string_too_short"`` …), or the rule of our own error when a
+            validator raised one.
+        message: what is wrong.
+    """
+
+    loc: str
+    input: object
+    rule: str
+    message: str
+
+
+_FIRST: Final = object()
+
+
+class InvalidInput(InputError):
+    """Bad input to a model of the public API; every problem is kept in :attr:`errors`.
+
+    ``field``, ``value`` and ``rule`` are those of the first problem (``value`` kept whole); the message has one
+    line per problem. The pydantic ``ValidationError`` it comes from is its ``__cause__``.
+
+    Attributes:
+        errors: every problem, in pydantic's order.
+        model: name of the model that refused the input (``"DocumentEntry"``), when known.
+    """
+
+    def __init__(
+        self,
+        errors: Sequence[InputProblem],
+        *,
+        value: object = _FIRST,
+        model: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        if not errors:
+            raise ValueError("InvalidInput needs at least one problem")
+        self.errors: list[InputProblem] = list(errors)
+        self.model = model
+        first = self.errors[0]
+        super().__init__(
+            first["message"],
+            field=first["loc"],
+            value=first["input"] if value is _FIRST else value,
+            rule=first["rule"],
+            hint=hint,
+        )
+
+    def _compose(self) -> str:
+        lines = [super()._compose()]
+        lines.extend(_line(p) for p in self.errors[1:])
+        return "\n".join(lines)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.errors, self.model, self.hint), self.__dict__)
+
+
+def _rebuild(cls: type[InvalidInput], errors: list[InputProblem], model: str | None, hint: str | None) -> InvalidInput:
+    return cls(errors, model=model, hint=hint)
+
+
+def _line(problem: InputProblem) -> str:
+    return f"{problem['loc']}={_show(problem['input'])}: {problem['message']} [rule: {problem['rule']}]"
 
 
 class InvalidIdentifier(InputError):

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from dmpclient.cda import BuiltCda
+from dmpclient.errors import DMPError
 from dmpclient.evidence import EXCHANGE_FORMAT, EvidenceWriter, read_exchange
 
 from .support import PATIENT, Harness
@@ -71,16 +72,16 @@ def test_errors_numbering_and_options(make_client: Callable[..., Harness], mode:
     (root / "007-TD0.2-ok").mkdir(parents=True)  # an earlier session
 
     def handler(request: httpx.Request, body: bytes) -> httpx.Response:
-        return httpx.Response(503, headers={"content-type": "text/html"}, content=b"<html>down</html>")
+        return httpx.Response(500, headers={"content-type": "text/html"}, content=b"<html>down</html>")
 
     dmp = make_client(mode, handler, exchange_hook=EvidenceWriter(root, label="0.2-010"))
-    with pytest.raises(Exception, match="HTTP 503"):
+    with pytest.raises(DMPError, match="HTTP 500"):
         dmp.test_existence(PATIENT)
     assert _folders(root) == ["007-TD0.2-ok", "008-0.2-010-TD0.2-dmp-error"]
     meta = json.loads((root / "008-0.2-010-TD0.2-dmp-error" / "exchange.json").read_text())
-    assert meta["dmp_code"] == "HTTP 503"
+    assert meta["dmp_code"] == "HTTP 500"
     assert meta["error"]["channel"] == "http"
-    assert meta["error"]["http_status"] == 503
+    assert meta["error"]["http_status"] == 500
     assert (root / "008-0.2-010-TD0.2-dmp-error" / "response.body.txt").read_bytes() == b"<html>down</html>"
 
 

@@ -166,13 +166,7 @@ def test_pkcs11_signer_pin_from_the_environment(tmp_path_factory: pytest.TempPat
     pin = "739104826"
     token_pki = create_test_pki(tmp_path_factory.mktemp("pki-hsm"), softhsm=True, softhsm_pin=pin)
     assert token_pki.softhsm is not None
-    current = os.environ.get("SOFTHSM2_CONF")
-    if current and current != token_pki.softhsm.conf:
-        import pkcs11
-
-        if token_pki.softhsm.module in pkcs11._loaded:
-            pytest.skip("SoftHSM2 already initialised with another SOFTHSM2_CONF in this process")
-    os.environ["SOFTHSM2_CONF"] = token_pki.softhsm.conf
+    os.environ["SOFTHSM2_CONF"] = token_pki.softhsm.conf  # Pkcs11Signer.open re-reads it when needed
     folder = tmp_path_factory.mktemp("cfg")
     info = token_pki.softhsm
     signer_table = (

@@ -185,7 +185,10 @@ class Harness:
         structure: Structure | None = None,
         secret: bool = False,
     ) -> RequestContext:
-        """A request context (default: Dr LIBRE at his cabinet, CPS, normal access) signed with the test PKI."""
+        """A request context (default: Dr LIBRE at his cabinet, CPS, normal access) signed with the test PKI.
+
+        Its client-side checks are off (``check_*=False``): the sandbox must refuse on its own.
+        """
         m = AuthenticationMode(mode)
         if who is None:
             who = professional(card=CardType.CPS if m is AuthenticationMode.DIRECTE else None)
@@ -204,6 +207,10 @@ class Harness:
             clock=self.clock.now,
             vihf_options=VihfOptions(check_consistency=False),
             oid_generator=self._ids,
+            # Send what the client would refuse: these tests watch the sandbox refuse by itself.
+            check_patients=False,
+            check_rights=False,
+            check_confidentiality=False,
         )
 
     # ---------------------------------------------------------------------------------------- calls

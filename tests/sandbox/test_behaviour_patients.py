@@ -37,7 +37,6 @@ from dmpclient.transactions import habilitations as th
 from dmpclient.transactions import patients as tp
 from dmpclient.transactions import patients_specific as tl
 from dmpclient.transactions import pdq
-from dmpclient.transactions import rights as rights_module
 
 
 @pytest.fixture
@@ -46,11 +45,6 @@ def h() -> Iterator[Harness]:
     yield harness
     harness.close()
 
-
-@pytest.fixture
-def no_client_guards(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Let the client builders emit requests their own rights guard refuses (to see the sandbox refuse them)."""
-    monkeypatch.setattr(rights_module, "require_right", lambda *args, **kwargs: None)
 
 
 def _with_body_ins(request: SoapRequest, ins: INS) -> SoapRequest:
@@ -200,7 +194,6 @@ def test_td03_blocked_professional_cannot_authorise_himself(h: Harness) -> None:
     )
 
 
-@pytest.mark.usefixtures("no_client_guards")
 @pytest.mark.parametrize(
     ("mode", "access"),
     [
@@ -226,7 +219,6 @@ def test_td03_refused_in_indirect_mode_bris_de_glace_and_regulation(
     assert th.parse_set_authorization_response(ok).status == "DMPOk"
 
 
-@pytest.mark.usefixtures("no_client_guards")
 def test_td03_only_the_mt_removes_the_mt_role(h: Harness) -> None:
     other = h.ctx(who=professional(MACHEPRO))
     refused = error_of(
@@ -281,7 +273,6 @@ def test_td16_lists_active_and_blocked_professionals(h: Harness) -> None:
     assert (other.last_name, other.first_name) == ("MACHEPRO", "ULYSSE")
 
 
-@pytest.mark.usefixtures("no_client_guards")
 def test_td16_refused_in_bris_de_glace(h: Harness) -> None:
     ctx = h.ctx(access=AccessMode.BRIS_DE_GLACE)
     refused = error_of(
@@ -323,7 +314,6 @@ def test_td04_lastdoc_and_mt_flag(h: Harness) -> None:
     assert PATB4.matricule not in {i.ins.extension for i in later if i.ins}
 
 
-@pytest.mark.usefixtures("no_client_guards")
 def test_td04_refused_to_an_establishment_certificate_in_regulation(h: Harness) -> None:
     ctx = h.ctx(mode=AuthenticationMode.INDIRECTE, access=AccessMode.CENTRE_15, who=professional(card=None))
     refused = error_of(
@@ -340,7 +330,6 @@ def test_td04_refused_to_an_establishment_certificate_in_regulation(h: Harness) 
 # ----------------------------------------------------------------------------------------------- TD0.5
 
 
-@pytest.mark.usefixtures("no_client_guards")
 def test_td05_only_in_regulation_mode(h: Harness) -> None:
     search = pdq.PatientSearch(family="PAT-VUN")
     refused = error_of(
@@ -387,7 +376,7 @@ def test_td05_too_many_results_answers_ae(h: Harness) -> None:
     assert len(many) > 20
 
 
-def test_td05_cpe_card_is_refused_even_in_regulation(h: Harness, no_client_guards: None) -> None:
+def test_td05_cpe_card_is_refused_even_in_regulation(h: Harness) -> None:
     cpe = professional(
         ("499900063480001/CPE0001", "SECRETAIRE", "ANNE"),
         profession="SECRETARIAT_MEDICAL",

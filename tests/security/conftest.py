@@ -49,12 +49,8 @@ def softhsm_pki(pki: TestPki, house: ModuleType) -> TestPki:
     house.require_module("pkcs11", "pkcs11")
     house.require(pki.softhsm is not None, "libsofthsm2.so not found")
     assert pki.softhsm is not None
-    current = os.environ.get("SOFTHSM2_CONF")
-    if current and current != pki.softhsm.conf:
-        import pkcs11
-
-        if pki.softhsm.module in pkcs11._loaded:  # another conf already loaded in this process
-            pytest.skip("SoftHSM2 already initialised with another SOFTHSM2_CONF in this process")
+    # Another area may have loaded SoftHSM2 with its own configuration first: Pkcs11Signer.open re-initialises
+    # the module when the token is not listed, which makes SoftHSM2 read this SOFTHSM2_CONF.
     os.environ["SOFTHSM2_CONF"] = pki.softhsm.conf
     return pki
 

@@ -59,6 +59,10 @@ SOFTHSM2_MODULE_CANDIDATES: Final = (
 _MECH_BY_HASH: Final = {"sha1": "SHA1_RSA_PKCS", "sha256": "SHA256_RSA_PKCS", "sha384": "SHA384_RSA_PKCS"}
 
 
+#: SOFTHSM2_CONF seen when each PKCS#11 module was (re)initialised by this process.
+_CONF_AT_INIT: dict[str, str | None] = {}
+
+
 def find_softhsm2_module() -> str | None:
     """Path of ``libsofthsm2.so`` (``SOFTHSM2_MODULE`` environment variable first), or None."""
     env = os.environ.get("SOFTHSM2_MODULE")
@@ -139,7 +143,19 @@ class Pkcs11Signer:
         except Exception as exc:
             raise TokenError(f"cannot load the PKCS#11 module {module_path}: {type(exc).__name__}") from None
         try:
+            conf = os.environ.get("SOFTHSM2_CONF")
+            if _CONF_AT_INIT.setdefault(str(module_path), conf) != conf:
+                # SoftHSM2 read another SOFTHSM2_CONF when it was initialised: a token of the same label in
+                # the old configuration would be found instead of the wanted one.
+                lib.reinitialize()
+                _CONF_AT_INIT[str(module_path)] = conf
             tokens = list(lib.get_tokens(token_label=token_label))
+            if not tokens:
+                # A card inserted, or a token created, after the module was loaded is only listed once the
+                # module is re-initialised (SoftHSM2 also re-reads SOFTHSM2_CONF then). Sessions other signers
+                # of this process hold on the module are closed by it: open signers for a call, not for ever.
+                lib.reinitialize()
+                tokens = list(lib.get_tokens(token_label=token_label))
         except Exception as exc:
             raise TokenError(f"cannot list PKCS#11 tokens: {type(exc).__name__}") from None
         if not tokens:

@@ -1,9 +1,9 @@
 """A SoftHSM2 token holding the test PKI professional's keys: a "CPS card" for tests of PKCS#11 signing.
 
-SoftHSM2 reads ``SOFTHSM2_CONF`` **once per process**, when the PKCS#11 module is first loaded; a token created
-later, or in another configuration, is invisible to that process. :func:`activate_softhsm_token` therefore
-exports ``SOFTHSM2_CONF`` and checks that the token is really reachable, and reports the usual cause when it
-is not.
+SoftHSM2 reads ``SOFTHSM2_CONF`` when the PKCS#11 module is initialised; a token created later, or in another
+configuration, is listed only after a re-initialisation, which :meth:`~dmpclient.security.Pkcs11Signer.open`
+does when a token is missing. :func:`activate_softhsm_token` exports ``SOFTHSM2_CONF`` and checks that the token
+is really reachable.
 """
 
 from __future__ import annotations
@@ -132,8 +132,7 @@ def activate_softhsm_token(token: SoftHsmTestToken) -> None:
     """Export ``SOFTHSM2_CONF`` for ``token`` and check that this process sees it.
 
     Raises:
-        TokenError: the token is not reachable — most often because SoftHSM2 was already loaded in this
-            process with another ``SOFTHSM2_CONF`` (it reads it once); ``SOFTHSM2_CONF`` is then restored.
+        TokenError: the token is not reachable; ``SOFTHSM2_CONF`` is then restored.
     """
     previous = os.environ.get("SOFTHSM2_CONF")
     os.environ["SOFTHSM2_CONF"] = str(token.conf)
@@ -145,7 +144,4 @@ def activate_softhsm_token(token: SoftHsmTestToken) -> None:
             os.environ.pop("SOFTHSM2_CONF", None)
         else:
             os.environ["SOFTHSM2_CONF"] = previous
-        raise TokenError(
-            f"the SoftHSM2 test token is not reachable ({exc}); SoftHSM2 reads SOFTHSM2_CONF once per process: "
-            f"if another configuration ({previous or 'none'}) was loaded first, run these tests in their own process"
-        ) from None
+        raise TokenError(f"the SoftHSM2 test token is not reachable ({exc}) with SOFTHSM2_CONF={token.conf}") from None
