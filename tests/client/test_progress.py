@@ -22,4 +22,3 @@ def test_progress_reports_the_request_and_the_answer(make_client: Callable[..., 
     assert [e.done for e in sent] == sorted(e.done for e in sent)
     assert received[-1].done > 0
     assert all(e.total is None or e.done <= e.total for e in received)
-

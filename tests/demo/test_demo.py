@@ -172,8 +172,8 @@ def test_cli_exits_1_and_names_the_failing_step(monkeypatch: pytest.MonkeyPatch)
     outcome = _invoke()
 
     assert outcome.exit_code == 1
-    assert "1 of 13 steps did not behave as expected: 13 TD2.1 forbidden typeCode 11490-0" in outcome.output
-    assert " 13  FAIL" in outcome.output
+    assert "1 of 13 steps did not behave as expected: 13 TD2.1 forbidden typeCode 11490-0" in outcome.stdout
+    assert " 13  FAIL" in outcome.stdout
 
 
 # ----------------------------------------------------------------------------------------------- the CLI
@@ -183,15 +183,19 @@ def test_cli_demo_exits_0_and_prints_the_timeline() -> None:
     outcome = _invoke()
 
     assert outcome.exit_code == 0, outcome.output
-    lines = [line for line in outcome.output.splitlines() if line[:3].strip().isdigit()]
+    lines = [line for line in outcome.stdout.splitlines() if line[:3].strip().isdigit()]
     assert len(lines) == len(STORY)
     for number, (line, (td, _, _)) in enumerate(zip(lines, STORY, strict=True), start=1):
         assert line.split()[:3] == [str(number), "ok", td]
         assert " ms  " in line
-    assert f"« {FORBIDDEN_MESSAGE} »" in outcome.output
-    assert "NIARefused" in outcome.output
-    assert "13/13 steps behaved as expected (2 expected refusals)" in outcome.output
-    assert "https://127.0.0.1:" in outcome.output
+    assert f"« {FORBIDDEN_MESSAGE} »" in outcome.stdout
+    assert "NIARefused" in outcome.stdout
+    assert "13/13 steps behaved as expected (2 expected refusals)" in outcome.stdout
+    # the setup lines go to stderr: stdout holds the timeline only
+    setup = [line.split()[0] for line in outcome.stderr.splitlines()]
+    assert setup == ["pki", "sandbox", "acting", "patient"]
+    assert "https://127.0.0.1:" in outcome.stderr
+    assert "https://127.0.0.1:" not in outcome.stdout
 
 
 def test_cli_verbose_lists_each_exchange_of_each_step() -> None:
@@ -210,7 +214,10 @@ def test_cli_json_shape() -> None:
     outcome = _invoke("--json")
 
     assert outcome.exit_code == 0
-    data = json.loads(outcome.output)  # nothing but the JSON on stdout
+    assert outcome.stderr == ""
+    data = json.loads(outcome.stdout)  # nothing but the JSON on stdout
+    assert "error" not in data
+    assert "exit_code" not in data
     assert data["format"] == "dmpclient-demo/1"
     assert (data["ok"], data["passed"], data["failed"], data["kept"]) == (True, 13, [], None)
     assert data["patient"] == DEMO_PATIENT_INS
@@ -245,9 +252,12 @@ def test_cli_json_failure_exits_1(monkeypatch: pytest.MonkeyPatch) -> None:
 
     outcome = _invoke("--json")
 
-    data = json.loads(outcome.output)
+    data = json.loads(outcome.stdout)
     assert outcome.exit_code == 1
+    assert outcome.stderr == ""
     assert (data["ok"], data["failed"]) == (False, [13])
+    assert data["exit_code"] == 1
+    assert data["error"] == "1 of 13 steps did not behave as expected: 13 TD2.1 forbidden typeCode 11490-0"
 
 
 def test_cli_keep_leaves_pki_database_evidence_and_documents(tmp_path: Path) -> None:
@@ -256,7 +266,7 @@ def test_cli_keep_leaves_pki_database_evidence_and_documents(tmp_path: Path) -> 
     outcome = _invoke("--keep", str(keep))
 
     assert outcome.exit_code == 0, outcome.output
-    assert f"kept in {keep}" in outcome.output
+    assert f"kept in {keep}" in outcome.stdout
     # the PKI, usable again
     pki = TestPki.load(keep / "pki")
     assert (keep / "pki" / "manifest.json").is_file()
@@ -292,7 +302,7 @@ def test_cli_keep_refuses_a_non_empty_folder(tmp_path: Path) -> None:
     outcome = _invoke("--keep", str(tmp_path))
 
     assert outcome.exit_code == 2
-    assert "--keep needs a new or empty folder" in outcome.output
+    assert "--keep needs a new or empty folder" in outcome.stderr
     assert sorted(os.listdir(tmp_path)) == ["something"]
 
 
@@ -311,6 +321,7 @@ def test_a_fault_aimed_at_one_update_transaction_spares_its_siblings(demo_pki: T
 
     result, _ = _run(demo_pki, prepare_sandbox=break_archive)
     by_number = {s.number: s for s in result.steps}
-    assert by_number[8].passed and by_number[9].passed  # TD3.3a hide and unhide went through
+    assert by_number[8].passed  # TD3.3a hide and unhide went through
+    assert by_number[9].passed
     assert not by_number[10].passed  # TD3.3d archive got the injected 503
     assert by_number[10].transaction == "TD3.3d"

@@ -46,7 +46,6 @@ def h() -> Iterator[Harness]:
     harness.close()
 
 
-
 def _with_body_ins(request: SoapRequest, ins: INS) -> SoapRequest:
     """The same TD0.2/TD1.3a request naming another patient in the body (the VIHF is untouched)."""
     envelope = copy.deepcopy(request.envelope)

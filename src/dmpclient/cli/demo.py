@@ -13,6 +13,7 @@ from dmpclient.cli._common import (
     EXIT_OK,
     EXIT_USAGE,
     console,
+    err_console,
     fail,
     handle_errors,
     json_option,
@@ -81,6 +82,9 @@ def demo(keep: Path | None, as_json: bool, verbose: int) -> None:
     happened, then the DMP's answer or code (the rule, for a refusal by the client).
 
     \b
+    The setup lines (pki, sandbox, acting, patient) go to stderr; stdout holds the timeline, or the
+    JSON with --json.
+
     Exit status: 0 when every step behaved as expected (expected refusals included), 1 otherwise,
     2 when --keep names a non-empty folder.
 
@@ -99,7 +103,8 @@ def demo(keep: Path | None, as_json: bool, verbose: int) -> None:
             console.print(line, markup=True)
 
     def progress(what: str, detail: str) -> None:
-        console.print(f"  [bold]{what:<8}[/bold] {escape(detail)}", markup=True)
+        # The setup (pki, sandbox, acting, patient) goes to stderr: stdout holds the timeline only.
+        err_console.print(f"  [bold]{what:<8}[/bold] {escape(detail)}", markup=True)
 
     if not as_json:
         console.print("[bold]dmpclient demo[/bold] — a feed-and-consult story against the embedded DMP sandbox")
@@ -109,7 +114,12 @@ def demo(keep: Path | None, as_json: bool, verbose: int) -> None:
         progress=None if as_json else progress,
     )
     if as_json:
-        print_json(result.to_dict())
+        payload = result.to_dict()
+        if not result.ok:
+            names = ", ".join(f"{s.number} {s.transaction} {s.action}" for s in result.failed)
+            error = f"{len(result.failed)} of {len(result.steps)} steps did not behave as expected: {names}"
+            payload = {"ok": False, "error": error, "exit_code": EXIT_INVALID, **payload}
+        print_json(payload)
         raise SystemExit(EXIT_OK if result.ok else EXIT_INVALID)
     passed = sum(1 for s in result.steps if s.passed)
     refusals = sum(1 for s in result.steps if s.passed and s.expected is not Expectation.SUCCESS)
