@@ -116,7 +116,8 @@ def parameters_table(doc: CommandDoc) -> str:
     rows = [
         _param_row(p, doc.context)
         for p in doc.command.get_params(doc.context)
-        if not getattr(p, "hidden", False) and p.name not in ("help",)
+        # The help option is left out whatever click calls it (its parameter name changed in click 8.5).
+        if not getattr(p, "hidden", False) and "--help" not in getattr(p, "opts", ())
     ]
     if not rows:
         return ""
