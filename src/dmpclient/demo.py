@@ -50,7 +50,7 @@ from dmpclient.errors import ConfigurationError, DMPClientError, DMPError, NIARe
 from dmpclient.evidence import EvidenceWriter
 from dmpclient.ids import INS, InsOid
 from dmpclient.security import TestPki, create_test_pki
-from dmpclient.xds.model import AvailabilityStatus, DocumentEntry
+from dmpclient.xds.model import AvailabilityStatus, DocumentEntry, RegistryResponse
 
 if TYPE_CHECKING:
     from dmpclient.sandbox import Sandbox
@@ -508,25 +508,29 @@ class _Story:
             {"unique_id": result.unique_id, "replaced": previous, "file": str(target)},
         )
 
-    def hide(self) -> _Done:
+    def _update_current(self, update: Callable[..., RegistryResponse], summary: str, **kwargs: Any) -> _Done:
+        """A TD3.3 update of the current document: ``update(ins, current uniqueId, **kwargs)``."""
         assert self.current_uid is not None
-        response = self.client.hide_from_professionals(self.ins, self.current_uid)
-        return _Done("MASQUE_PS added: hidden from other professionals", _status(response.status))
+        response = update(self.ins, self.current_uid, **kwargs)
+        return _Done(summary, _status(response.status))
+
+    def hide(self) -> _Done:
+        return self._update_current(
+            self.client.hide_from_professionals, "MASQUE_PS added: hidden from other professionals"
+        )
 
     def unhide(self) -> _Done:
-        assert self.current_uid is not None
-        response = self.client.unhide_for_professionals(self.ins, self.current_uid)
-        return _Done("MASQUE_PS removed: visible to professionals again", _status(response.status))
+        return self._update_current(
+            self.client.unhide_for_professionals, "MASQUE_PS removed: visible to professionals again"
+        )
 
     def archive(self) -> _Done:
-        assert self.current_uid is not None
-        response = self.client.archive(self.ins, self.current_uid)
-        return _Done("status Approved → Archived", _status(response.status))
+        return self._update_current(self.client.archive, "status Approved → Archived")
 
     def delete(self) -> _Done:
-        assert self.current_uid is not None
-        response = self.client.delete(self.ins, self.current_uid, current_status=AvailabilityStatus.ARCHIVED)
-        return _Done("status Archived → Deleted", _status(response.status))
+        return self._update_current(
+            self.client.delete, "status Archived → Deleted", current_status=AvailabilityStatus.ARCHIVED
+        )
 
     def nia(self) -> _Done:
         nia = INS.parse(DEMO_NIA, InsOid.NIA)

@@ -12,36 +12,18 @@ which rewrites the snapshots and deletes those of commands that no longer exist.
 from __future__ import annotations
 
 import difflib
-import importlib.util
 import os
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from cli_docs_support import load_generator
 from click.testing import CliRunner
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _load_generator() -> ModuleType:
-    """``tools/gen_cli_docs.py`` (a script, not a package), loaded by path."""
-    name = "dmpclient_tools_gen_cli_docs"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "tools" / "gen_cli_docs.py")
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 UPDATE = os.environ.get("DMPCLIENT_UPDATE_SNAPSHOTS", "") not in ("", "0")
 HOW_TO_UPDATE = "DMPCLIENT_UPDATE_SNAPSHOTS=1 python -m pytest tests/docs/test_help_snapshots.py"
 
-GEN = _load_generator()
+GEN = load_generator()
 PATHS = [doc.path for doc in GEN.walk()]
 
 

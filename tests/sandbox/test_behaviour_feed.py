@@ -4,11 +4,9 @@ and message and accepts the corrected one; accepted submissions are stored as th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from behaviour_support import (
     BLOCH,
     BON,
@@ -42,13 +40,6 @@ from dmpclient.transactions.repository import TD2_1
 from dmpclient.transactions.submission import DocumentToSubmit, PreparedSubmission
 from dmpclient.xds import ebrim
 from dmpclient.xds.model import AssociationType, SubmissionRequest
-
-
-@pytest.fixture
-def h() -> Iterator[Harness]:
-    harness = Harness()
-    yield harness
-    harness.close()
 
 
 def accepted(h: Harness, request: SoapRequest) -> None:

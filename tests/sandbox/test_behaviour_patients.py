@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from behaviour_support import (
@@ -37,13 +36,6 @@ from dmpclient.transactions import habilitations as th
 from dmpclient.transactions import patients as tp
 from dmpclient.transactions import patients_specific as tl
 from dmpclient.transactions import pdq
-
-
-@pytest.fixture
-def h() -> Iterator[Harness]:
-    harness = Harness()
-    yield harness
-    harness.close()
 
 
 def _with_body_ins(request: SoapRequest, ins: INS) -> SoapRequest:

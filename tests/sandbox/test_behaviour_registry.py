@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -62,13 +62,6 @@ ARCHIVED = "urn:asip:ci-sis:2010:StatusType:Archived"
 DEPRECATED = "urn:oasis:names:tc:ebxml-regrep:StatusType:Deprecated"
 DELETED = "urn:asip:ci-sis:2010:StatusType:Deleted"
 OTHER_PS = ("899900099997", "AUTRE", "PAUL")
-
-
-@pytest.fixture
-def h() -> Iterator[Harness]:
-    harness = Harness()
-    yield harness
-    harness.close()
 
 
 def search(h: Harness, ctx: RequestContext, patient: INS, query: object) -> QueryResponse:

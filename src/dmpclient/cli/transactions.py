@@ -186,6 +186,25 @@ def _entry_row(entry: Any) -> dict[str, Any]:
     return entry_row(entry)
 
 
+def _person_name(item: Any) -> str:
+    """``last_name first_name`` of a TD0.4 / TD1.6 item, escaped for rich."""
+    return escape(" ".join(x for x in (item.last_name, item.first_name) if x))
+
+
+def _print_list(
+    as_json: bool, result: Any, columns: tuple[str, ...], row: Callable[[Any], tuple[str, ...]], noun: str
+) -> None:
+    """A TD0.4 / TD1.6 answer: the whole result as JSON, or a table of its items and their count."""
+    if as_json:
+        print_json({"ok": True, "count": len(result), "result": _dump(result)})
+        return
+    table = Table(*columns)
+    for item in result:
+        table.add_row(*row(item))
+    print_table(table)
+    console.print(f"{len(result)} {noun}")
+
+
 def _done(as_json: bool, data: dict[str, Any], text: str) -> None:
     if as_json:
         print_json({"ok": True, **data})
@@ -320,22 +339,20 @@ def patients(
         when = when.astimezone()
     with _client(env, config, evidence, verbose) as dmp:
         result = dmp.list_patients(when, "LASTDOC" if by == "lastdoc" else "LASTAUTORIZATION")
-    if as_json:
-        print_json({"ok": True, "count": len(result), "result": _dump(result)})
-        return
-    table = Table("INS", "name", "birth", "MT", "last document (local)", "last access (local)")
-    for item in result:
-        ident = item.ins
-        table.add_row(
-            escape(ident.extension if ident else ""),
-            escape(" ".join(x for x in (item.last_name, item.first_name) if x)),
-            _birth_date(item.date_of_birth),
-            "[green]yes[/green]" if item.treating_physician else "",
-            _dmp_time(item.last_add_at),
-            _dmp_time(item.last_access_at),
-        )
-    print_table(table)
-    console.print(f"{len(result)} DMP(s)")
+    columns = ("INS", "name", "birth", "MT", "last document (local)", "last access (local)")
+    _print_list(as_json, result, columns, _patient_row, "DMP(s)")
+
+
+def _patient_row(item: Any) -> tuple[str, ...]:
+    ident = item.ins
+    return (
+        escape(ident.extension if ident else ""),
+        _person_name(item),
+        _birth_date(item.date_of_birth),
+        "[green]yes[/green]" if item.treating_physician else "",
+        _dmp_time(item.last_add_at),
+        _dmp_time(item.last_access_at),
+    )
 
 
 # ---------------------------------------------------------------------------------------------- TD1.6
@@ -364,22 +381,20 @@ def authorizations(
     """
     with _client(env, config, evidence, verbose) as dmp:
         result = dmp.list_authorizations(_ins(ins, dmp), mode.upper())
-    if as_json:
-        print_json({"ok": True, "count": len(result), "result": _dump(result)})
-        return
-    table = Table("national id", "name", "speciality", "mode", "since (local)", "MT")
-    for item in result:
-        mode = item.mode or ""
-        table.add_row(
-            escape(item.national_id or ""),
-            escape(" ".join(x for x in (item.last_name, item.first_name) if x)),
-            escape(", ".join(item.speciality_labels or item.speciality_codes)),
-            f"[red]{escape(mode)}[/red]" if item.blocked else escape(mode),
-            _dmp_time(item.started_at),
-            "[green]yes[/green]" if item.is_treating_physician else "",
-        )
-    print_table(table)
-    console.print(f"{len(result)} professional(s)")
+    columns = ("national id", "name", "speciality", "mode", "since (local)", "MT")
+    _print_list(as_json, result, columns, _authorization_row, "professional(s)")
+
+
+def _authorization_row(item: Any) -> tuple[str, ...]:
+    mode = escape(item.mode or "")
+    return (
+        escape(item.national_id or ""),
+        _person_name(item),
+        escape(", ".join(item.speciality_labels or item.speciality_codes)),
+        f"[red]{mode}[/red]" if item.blocked else mode,
+        _dmp_time(item.started_at),
+        "[green]yes[/green]" if item.is_treating_physician else "",
+    )
 
 
 # ---------------------------------------------------------------------------------------------- TD2.1

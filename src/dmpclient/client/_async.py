@@ -303,7 +303,7 @@ class AsyncDMPClient(AsyncDriver):
     ) -> RegistryResponse:
         """Async variant of :meth:`DMPClient.hide_from_professionals`."""
         return await self._run(
-            self._ops.hide_from_professionals(ins, document, submission_set=submission_set, context=context)
+            self._ops.change_visibility(ins, document, masked=True, submission_set=submission_set, context=context)
         )
 
     async def unhide_for_professionals(
@@ -316,7 +316,7 @@ class AsyncDMPClient(AsyncDriver):
     ) -> RegistryResponse:
         """Async variant of :meth:`DMPClient.unhide_for_professionals`."""
         return await self._run(
-            self._ops.unhide_for_professionals(ins, document, submission_set=submission_set, context=context)
+            self._ops.change_visibility(ins, document, masked=False, submission_set=submission_set, context=context)
         )
 
     async def make_visible_to_patient(
@@ -329,7 +329,9 @@ class AsyncDMPClient(AsyncDriver):
     ) -> RegistryResponse:
         """Async variant of :meth:`DMPClient.make_visible_to_patient`."""
         return await self._run(
-            self._ops.make_visible_to_patient(ins, document, submission_set=submission_set, context=context)
+            self._ops.change_visibility(
+                ins, document, visible_to_patient=True, submission_set=submission_set, context=context
+            )
         )
 
     async def make_visible_to_legal_representatives(
@@ -342,8 +344,8 @@ class AsyncDMPClient(AsyncDriver):
     ) -> RegistryResponse:
         """Async variant of :meth:`DMPClient.make_visible_to_legal_representatives`."""
         return await self._run(
-            self._ops.make_visible_to_legal_representatives(
-                ins, document, submission_set=submission_set, context=context
+            self._ops.change_visibility(
+                ins, document, visible_to_legal_representatives=True, submission_set=submission_set, context=context
             )
         )
 

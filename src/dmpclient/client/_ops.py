@@ -725,66 +725,35 @@ class Operations:
             )
         return entry
 
-    def _visibility(
+    def change_visibility(
         self,
         ins: INS,
         document: str | DocumentEntry,
-        submission_set: SubmissionSetInfo | None,
-        context: ActingContext | None,
-        **change: bool,
+        *,
+        masked: bool | None = None,
+        visible_to_patient: bool | None = None,
+        visible_to_legal_representatives: bool | None = None,
+        submission_set: SubmissionSetInfo | None = None,
+        context: ActingContext | None = None,
     ) -> Op[RegistryResponse]:
+        """TD3.3a / TD3.3b: the current codes changed by :func:`~dmpclient.transactions.registry.new_confidentiality`.
+
+        ``masked=True/False`` adds/removes MASQUE_PS (TD3.3a); ``visible_to_patient=True`` /
+        ``visible_to_legal_representatives=True`` removes INVISIBLE_PATIENT / INVISIBLE_REPRESENTANTS_LEGAUX
+        (TD3.3b, irreversible). The public ``hide_from_professionals`` … ``make_visible_to_legal_representatives``
+        of both clients are this operation with one flag set.
+        """
         ctx = self.request_context(context)
         ins = self._patient(ins)
         entry = yield from self._target_entry(ctx, ins, document)
-        codes = registry.new_confidentiality(entry.confidentiality_codes, **change)
+        codes = registry.new_confidentiality(
+            entry.confidentiality_codes,
+            masked=masked,
+            visible_to_patient=visible_to_patient,
+            visible_to_legal_representatives=visible_to_legal_representatives,
+        )
         return (
             yield from self.update_confidentiality(ins, entry, codes, submission_set=submission_set, context=context)
-        )
-
-    def hide_from_professionals(
-        self,
-        ins: INS,
-        document: str | DocumentEntry,
-        *,
-        submission_set: SubmissionSetInfo | None = None,
-        context: ActingContext | None = None,
-    ) -> Op[RegistryResponse]:
-        """TD3.3a: add MASQUE_PS."""
-        return (yield from self._visibility(ins, document, submission_set, context, masked=True))
-
-    def unhide_for_professionals(
-        self,
-        ins: INS,
-        document: str | DocumentEntry,
-        *,
-        submission_set: SubmissionSetInfo | None = None,
-        context: ActingContext | None = None,
-    ) -> Op[RegistryResponse]:
-        """TD3.3a: remove MASQUE_PS."""
-        return (yield from self._visibility(ins, document, submission_set, context, masked=False))
-
-    def make_visible_to_patient(
-        self,
-        ins: INS,
-        document: str | DocumentEntry,
-        *,
-        submission_set: SubmissionSetInfo | None = None,
-        context: ActingContext | None = None,
-    ) -> Op[RegistryResponse]:
-        """TD3.3b: remove INVISIBLE_PATIENT (irreversible)."""
-        return (yield from self._visibility(ins, document, submission_set, context, visible_to_patient=True))
-
-    def make_visible_to_legal_representatives(
-        self,
-        ins: INS,
-        document: str | DocumentEntry,
-        *,
-        submission_set: SubmissionSetInfo | None = None,
-        context: ActingContext | None = None,
-    ) -> Op[RegistryResponse]:
-        """TD3.3b: remove INVISIBLE_REPRESENTANTS_LEGAUX (irreversible)."""
-        return (
-            yield from self._visibility(ins, document, submission_set, context, visible_to_legal_representatives=True)
         )
 
     # ------------------------------------------------------------------------------------- TD3.3c/d

@@ -339,7 +339,7 @@ class DMPClient(SyncDriver):
     ) -> RegistryResponse:
         """TD3.3a — hide a document from professionals (MASQUE_PS); ask the user to confirm first (EX_3.3-1030)."""
         return self._run(
-            self._ops.hide_from_professionals(ins, document, submission_set=submission_set, context=context)
+            self._ops.change_visibility(ins, document, masked=True, submission_set=submission_set, context=context)
         )
 
     def unhide_for_professionals(
@@ -352,7 +352,7 @@ class DMPClient(SyncDriver):
     ) -> RegistryResponse:
         """TD3.3a — show a hidden document to professionals again (remove MASQUE_PS)."""
         return self._run(
-            self._ops.unhide_for_professionals(ins, document, submission_set=submission_set, context=context)
+            self._ops.change_visibility(ins, document, masked=False, submission_set=submission_set, context=context)
         )
 
     def make_visible_to_patient(
@@ -365,7 +365,9 @@ class DMPClient(SyncDriver):
     ) -> RegistryResponse:
         """TD3.3b — make a document visible to the patient (remove INVISIBLE_PATIENT; irreversible)."""
         return self._run(
-            self._ops.make_visible_to_patient(ins, document, submission_set=submission_set, context=context)
+            self._ops.change_visibility(
+                ins, document, visible_to_patient=True, submission_set=submission_set, context=context
+            )
         )
 
     def make_visible_to_legal_representatives(
@@ -378,8 +380,8 @@ class DMPClient(SyncDriver):
     ) -> RegistryResponse:
         """TD3.3b — make a document visible to the legal representatives (remove INVISIBLE_REPRESENTANTS_LEGAUX)."""
         return self._run(
-            self._ops.make_visible_to_legal_representatives(
-                ins, document, submission_set=submission_set, context=context
+            self._ops.change_visibility(
+                ins, document, visible_to_legal_representatives=True, submission_set=submission_set, context=context
             )
         )
 

@@ -217,6 +217,11 @@ def _local(el: etree._Element | None) -> str:
     return etree.QName(el).localname if el is not None and isinstance(el.tag, str) else ""
 
 
+def _is_insi(tag: str | None) -> bool:
+    """A body element of the INSi teleservice (namespace ``http://www.cnamts.fr/INSi…``)."""
+    return tag is not None and tag.startswith(f"{{{_INSI_PREFIX}")
+
+
 def _reason_code(payload: etree._Element) -> str | None:
     for el in payload.iter(f"{{{_HL7}}}reasonCode"):
         code = el.get("code")
@@ -242,7 +247,7 @@ def direction_of(
         return "request"
     if tag is not None and any(k.request_body == tag for k in known_transactions().values()):
         return "request"
-    if tag is not None and tag.startswith(f"{{{_INSI_PREFIX}"):
+    if _is_insi(tag):
         return "response" if _local(env.payload) == "RESULTAT" else "request"
     return "unknown"
 
@@ -264,7 +269,7 @@ def recognise(
     warnings: list[str] = []
     raw_action = env.action or message.params.get("action")
     action = canonical_action(raw_action)
-    if (tag is not None and tag.startswith(f"{{{_INSI_PREFIX}")) or (raw_action or "").startswith(_INSI_ACTION_PREFIX):
+    if _is_insi(tag) or (raw_action or "").startswith(_INSI_ACTION_PREFIX):
         reasons.append("INSi teleservice message (namespace http://www.cnamts.fr/INSi…): not a DMP transaction")
         return Recognition(direction, ["INSi"], "INSi", reasons, warnings)
     if direction == "unknown":

@@ -507,6 +507,18 @@ class RunningServer:
 # ---------------------------------------------------------------------------------------- assembly
 
 
+def _load_pki(pki: TestPki | str | os.PathLike[str]) -> TestPki:
+    """A test PKI, loaded from its folder unless it is one already."""
+    from dmpclient.security.pki import TestPki
+
+    return pki if isinstance(pki, TestPki) else TestPki.load(Path(pki))
+
+
+def _server_identity(pki: TestPki) -> TlsIdentity:
+    """The sandbox's TLS server certificate: the PKI's ``dmp-server``."""
+    return pki.tls_identity("dmp-server")
+
+
 def load_behaviour(config: SandboxConfig) -> DmpBehaviour:
     """Build the DMP behaviour with ``config.behaviour_factory`` (default
     :data:`~dmpclient.sandbox.config.DEFAULT_BEHAVIOUR_FACTORY`).
@@ -565,11 +577,9 @@ class Sandbox:
         **overrides: Any,
     ) -> Sandbox:
         """A sandbox trusting a test PKI and presenting its ``dmp-server`` certificate."""
-        from dmpclient.security.pki import TestPki
-
-        loaded = pki if isinstance(pki, TestPki) else TestPki.load(Path(pki))
+        loaded = _load_pki(pki)
         config = SandboxConfig.from_pki(loaded, **overrides)
-        return cls(config, behaviour, server_identity=loaded.tls_identity("dmp-server"))
+        return cls(config, behaviour, server_identity=_server_identity(loaded))
 
     # -- views
 
@@ -612,9 +622,7 @@ class Sandbox:
         """The server TLS context: presents :attr:`server_identity` (default: the ``dmp-server`` certificate of
         ``config.pki``) and requires client certificates."""
         if self.server_identity is None and self.config.pki is not None:
-            from dmpclient.security.pki import TestPki
-
-            self.server_identity = TestPki.load(Path(self.config.pki)).tls_identity("dmp-server")
+            self.server_identity = _server_identity(_load_pki(self.config.pki))
         if self.server_identity is None:
             raise ConfigurationError(
                 "a server certificate is needed to serve over TLS (Sandbox.from_pki sets the PKI's dmp-server)",
@@ -690,17 +698,13 @@ def running_sandbox(
     map and the server certificate. A ``config`` made by :meth:`SandboxConfig.from_pki` knows its PKI too;
     otherwise give ``server_identity`` (or ``pki``).
     """
-    loaded: TestPki | None = None
-    if pki is not None:
-        from dmpclient.security.pki import TestPki
-
-        loaded = pki if isinstance(pki, TestPki) else TestPki.load(Path(pki))
+    loaded = _load_pki(pki) if pki is not None else None
     if config is None:
         if loaded is None:
             raise ConfigurationError("give a config or a pki", field="config", value=None)
         config = SandboxConfig.from_pki(loaded)
     if server_identity is None and loaded is not None:
-        server_identity = loaded.tls_identity("dmp-server")
+        server_identity = _server_identity(loaded)
     sandbox = Sandbox(config, behaviour, server_identity=server_identity)
     try:
         with sandbox.run(host=host, port=port) as url:

@@ -24,7 +24,7 @@ import shutil
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -654,6 +654,13 @@ class SandboxStore:
             row: sqlite3.Row | None = self._conn.execute(sql, params).fetchone()
             return row
 
+    def _insert(self, table: str, values: Mapping[str, Any]) -> sqlite3.Cursor:
+        """``INSERT INTO table(column, …) VALUES (:column, …)`` in a transaction (``table``/columns: ours, fixed)."""
+        columns = ", ".join(values)
+        marks = ", ".join(f":{name}" for name in values)
+        with self.transaction():
+            return self._exec(f"INSERT INTO {table}({columns}) VALUES ({marks})", dict(values))  # noqa: S608
+
     def reset(self) -> None:
         """Empty every table and delete the stored content files (the admin ``reset``)."""
         with self.transaction():
@@ -718,38 +725,42 @@ class SandboxStore:
             created_at=_dt(row["created_at"]),
         )
 
+    @staticmethod
+    def _patient_columns(record: PatientRecord) -> dict[str, Any]:
+        """The columns of a patient row that :meth:`update_patient` may change (all but ids and created_at)."""
+        return {
+            "birth_family_name": record.birth_family_name,
+            "given_names": json.dumps(list(record.given_names)),
+            "used_family_name": record.used_family_name,
+            "used_given_name": record.used_given_name,
+            "sex": record.sex,
+            "birth_date": record.birth_date.isoformat(),
+            "dmp_state": DmpState(record.dmp_state).value,
+            "closed_at": _iso(record.closed_at),
+            "close_reason": record.close_reason,
+            "deceased_on": _iso(record.deceased_on),
+            "opposition_bdg": int(record.opposition_bris_de_glace),
+            "opposition_c15": int(record.opposition_centre_15),
+            "masked_in_emergency": int(record.masked_in_emergency),
+            "ens_attached": int(record.ens_attached),
+            "internet_account": int(record.internet_account),
+            "minor": None if record.minor is None else int(record.minor),
+            "extra": json.dumps(record.extra),
+        }
+
     def add_patient(self, record: PatientRecord) -> PatientRecord:
         """Insert a patient (``record.id`` is ignored); raises :class:`StoreError` when the INS exists."""
         with self.transaction():
             if self.get_patient(record.ins) is not None:
                 raise StoreError("a patient with this INS already exists", field="ins", value=record.ins.to_cx())
-            cur = self._exec(
-                """INSERT INTO patients(matricule, oid, birth_family_name, given_names, used_family_name,
-                   used_given_name, sex, birth_date, dmp_state, closed_at, close_reason, deceased_on, opposition_bdg,
-                   opposition_c15, masked_in_emergency, ens_attached, internet_account, minor, extra, created_at)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-                (
-                    record.ins.matricule,
-                    record.ins.oid.value,
-                    record.birth_family_name,
-                    json.dumps(list(record.given_names)),
-                    record.used_family_name,
-                    record.used_given_name,
-                    record.sex,
-                    record.birth_date.isoformat(),
-                    DmpState(record.dmp_state).value,
-                    _iso(record.closed_at),
-                    record.close_reason,
-                    _iso(record.deceased_on),
-                    int(record.opposition_bris_de_glace),
-                    int(record.opposition_centre_15),
-                    int(record.masked_in_emergency),
-                    int(record.ens_attached),
-                    int(record.internet_account),
-                    None if record.minor is None else int(record.minor),
-                    json.dumps(record.extra),
-                    _iso(record.created_at),
-                ),
+            cur = self._insert(
+                "patients",
+                {
+                    "matricule": record.ins.matricule,
+                    "oid": record.ins.oid.value,
+                    **self._patient_columns(record),
+                    "created_at": _iso(record.created_at),
+                },
             )
             return replace(record, id=int(cur.lastrowid or 0))
 
@@ -762,25 +773,7 @@ class SandboxStore:
         if unknown or "id" in changes or "ins" in changes:
             raise StoreError("unknown or read-only patient field", field="changes", value=sorted(changes))
         updated = replace(current, **changes)
-        columns = {
-            "birth_family_name": updated.birth_family_name,
-            "given_names": json.dumps(list(updated.given_names)),
-            "used_family_name": updated.used_family_name,
-            "used_given_name": updated.used_given_name,
-            "sex": updated.sex,
-            "birth_date": updated.birth_date.isoformat(),
-            "dmp_state": DmpState(updated.dmp_state).value,
-            "closed_at": _iso(updated.closed_at),
-            "close_reason": updated.close_reason,
-            "deceased_on": _iso(updated.deceased_on),
-            "opposition_bdg": int(updated.opposition_bris_de_glace),
-            "opposition_c15": int(updated.opposition_centre_15),
-            "masked_in_emergency": int(updated.masked_in_emergency),
-            "ens_attached": int(updated.ens_attached),
-            "internet_account": int(updated.internet_account),
-            "minor": None if updated.minor is None else int(updated.minor),
-            "extra": json.dumps(updated.extra),
-        }
+        columns = self._patient_columns(updated)
         assignments = ", ".join(f"{name} = :{name}" for name in columns)
         with self.transaction():
             self._exec(f"UPDATE patients SET {assignments} WHERE id = :id", {**columns, "id": patient_id})  # noqa: S608
@@ -973,25 +966,22 @@ class SandboxStore:
         ss = record.metadata
         persons = [a.person.id for a in ss.authors if a.person is not None and a.person.id]
         institutions = [i.id for a in ss.authors for i in a.institutions if i.id]
-        with self.transaction():
-            self._exec(
-                """INSERT INTO submission_sets(entry_uuid, unique_id, patient_id, submission_time, source_id,
-                   author_persons, author_institutions, metadata, caller_id, transaction_id, created_at)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
-                (
-                    record.entry_uuid,
-                    record.unique_id,
-                    record.patient_id,
-                    _iso(record.submission_time),
-                    ss.source_id,
-                    _bars(persons),
-                    _bars(institutions),
-                    ss.model_dump_json(),
-                    record.caller_id,
-                    record.transaction,
-                    _iso(record.created_at),
-                ),
-            )
+        self._insert(
+            "submission_sets",
+            {
+                "entry_uuid": record.entry_uuid,
+                "unique_id": record.unique_id,
+                "patient_id": record.patient_id,
+                "submission_time": _iso(record.submission_time),
+                "source_id": ss.source_id,
+                "author_persons": _bars(persons),
+                "author_institutions": _bars(institutions),
+                "metadata": ss.model_dump_json(),
+                "caller_id": record.caller_id,
+                "transaction_id": record.transaction,
+                "created_at": _iso(record.created_at),
+            },
+        )
 
     @staticmethod
     def _submission_set(row: sqlite3.Row) -> SubmissionSetRecord:
@@ -1050,40 +1040,35 @@ class SandboxStore:
             availability_status=record.status,
         )
         stored = replace(record, metadata=meta)
-        with self.transaction():
-            self._exec(
-                """INSERT INTO entries(entry_uuid, logical_id, version, unique_id, patient_id, status, is_latest,
-                   is_signature, type_code, type_system, class_code, format_code, creation_time, service_start,
-                   service_stop, confidentiality, author_persons, author_institutions, hash, size,
-                   repository_unique_id, submission_set_uuid, metadata, created_at)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-                (
-                    stored.entry_uuid,
-                    stored.logical_id,
-                    stored.version,
-                    stored.unique_id,
-                    stored.patient_id,
-                    stored.status,
-                    int(stored.is_latest),
-                    int(stored.is_signature),
-                    meta.type_code.code if meta.type_code else None,
-                    meta.type_code.code_system if meta.type_code else None,
-                    meta.class_code.code if meta.class_code else None,
-                    meta.format_code.code if meta.format_code else None,
-                    _iso(meta.creation_time),
-                    _iso(meta.service_start_time),
-                    _iso(meta.service_stop_time),
-                    _bars(stored.confidentiality),
-                    _bars(stored.author_person_ids),
-                    _bars(stored.author_institution_ids),
-                    meta.hash,
-                    meta.size,
-                    meta.repository_unique_id,
-                    stored.submission_set_uuid,
-                    meta.model_dump_json(),
-                    _iso(stored.created_at),
-                ),
-            )
+        self._insert(
+            "entries",
+            {
+                "entry_uuid": stored.entry_uuid,
+                "logical_id": stored.logical_id,
+                "version": stored.version,
+                "unique_id": stored.unique_id,
+                "patient_id": stored.patient_id,
+                "status": stored.status,
+                "is_latest": int(stored.is_latest),
+                "is_signature": int(stored.is_signature),
+                "type_code": meta.type_code.code if meta.type_code else None,
+                "type_system": meta.type_code.code_system if meta.type_code else None,
+                "class_code": meta.class_code.code if meta.class_code else None,
+                "format_code": meta.format_code.code if meta.format_code else None,
+                "creation_time": _iso(meta.creation_time),
+                "service_start": _iso(meta.service_start_time),
+                "service_stop": _iso(meta.service_stop_time),
+                "confidentiality": _bars(stored.confidentiality),
+                "author_persons": _bars(stored.author_person_ids),
+                "author_institutions": _bars(stored.author_institution_ids),
+                "hash": meta.hash,
+                "size": meta.size,
+                "repository_unique_id": meta.repository_unique_id,
+                "submission_set_uuid": stored.submission_set_uuid,
+                "metadata": meta.model_dump_json(),
+                "created_at": _iso(stored.created_at),
+            },
+        )
         return stored
 
     def get_entry(self, entry_uuid: str) -> EntryRecord | None:
@@ -1182,9 +1167,16 @@ class SandboxStore:
                 else:
                     path.write_bytes(source)
             relative = path.name if path is not None else None
-            self._exec(
-                "INSERT INTO contents(unique_id, mime_type, size, sha1, path, data) VALUES (?,?,?,?,?,?)",
-                (unique_id, mime_type, size, sha1, relative, data),
+            self._insert(
+                "contents",
+                {
+                    "unique_id": unique_id,
+                    "mime_type": mime_type,
+                    "size": size,
+                    "sha1": sha1,
+                    "path": relative,
+                    "data": data,
+                },
             )
             return ContentRecord(unique_id, mime_type, size, sha1, path, data)
 
@@ -1208,21 +1200,19 @@ class SandboxStore:
         """Store an association (its ``id`` must be a registry id)."""
         if not association.id:
             raise StoreError("an association needs an id", field="association.id", value=None)
-        with self.transaction():
-            self._exec(
-                """INSERT INTO associations(id, type, source, target, submission_set_uuid, status, metadata, created_at)
-                   VALUES (?,?,?,?,?,?,?,?)""",
-                (
-                    association.id,
-                    str(association.type),
-                    association.source,
-                    association.target,
-                    submission_set_uuid,
-                    str(association.status or APPROVED),
-                    association.model_dump_json(),
-                    _iso(at),
-                ),
-            )
+        self._insert(
+            "associations",
+            {
+                "id": association.id,
+                "type": str(association.type),
+                "source": association.source,
+                "target": association.target,
+                "submission_set_uuid": submission_set_uuid,
+                "status": str(association.status or APPROVED),
+                "metadata": association.model_dump_json(),
+                "created_at": _iso(at),
+            },
+        )
 
     def associations_touching(self, uuids: Sequence[str]) -> list[Association]:
         """Associations whose source or target is one of ``uuids``."""
@@ -1260,21 +1250,19 @@ class SandboxStore:
 
     def add_status_change(self, change: StatusChange) -> None:
         """Append to a document's status history."""
-        with self.transaction():
-            self._exec(
-                """INSERT INTO status_history(at, logical_id, entry_uuid, old_status, new_status, transaction_id,
-                   caller_id, reason) VALUES (?,?,?,?,?,?,?,?)""",
-                (
-                    _iso(change.at),
-                    change.logical_id,
-                    change.entry_uuid,
-                    change.old_status,
-                    change.new_status,
-                    change.transaction,
-                    change.caller_id,
-                    change.reason,
-                ),
-            )
+        self._insert(
+            "status_history",
+            {
+                "at": _iso(change.at),
+                "logical_id": change.logical_id,
+                "entry_uuid": change.entry_uuid,
+                "old_status": change.old_status,
+                "new_status": change.new_status,
+                "transaction_id": change.transaction,
+                "caller_id": change.caller_id,
+                "reason": change.reason,
+            },
+        )
 
     def status_history(self, logical_ids: Sequence[str]) -> list[StatusChange]:
         """The status history of documents (by logicalId), oldest first."""
@@ -1307,37 +1295,24 @@ class SandboxStore:
         Written outside the caller's transaction semantics: call it after the transaction so that a
         refusal is logged even though its work was rolled back.
         """
-        with self.transaction():
-            self._exec(
-                """INSERT INTO access_log(at, transaction_id, caller_id, patient, outcome, code, message, details)
-                   VALUES (?,?,?,?,?,?,?,?)""",
-                (
-                    _iso(record.at),
-                    record.transaction,
-                    record.caller_id,
-                    record.patient,
-                    record.outcome,
-                    record.code,
-                    record.message,
-                    json.dumps(record.details),
-                ),
-            )
+        self._insert("access_log", self._log_columns(record, outcome=record.outcome, code=record.code))
 
     def log_notification(self, record: LogRecord) -> None:
         """Append to the patient notification log (« le patient sera notifié », every TD3.1)."""
-        with self.transaction():
-            self._exec(
-                """INSERT INTO notifications(at, transaction_id, caller_id, patient, message, details)
-                   VALUES (?,?,?,?,?,?)""",
-                (
-                    _iso(record.at),
-                    record.transaction,
-                    record.caller_id,
-                    record.patient,
-                    record.message,
-                    json.dumps(record.details),
-                ),
-            )
+        self._insert("notifications", self._log_columns(record))
+
+    @staticmethod
+    def _log_columns(record: LogRecord, **extra: Any) -> dict[str, Any]:
+        """The columns of an access-log (with ``outcome``, ``code``) or notification row."""
+        return {
+            "at": _iso(record.at),
+            "transaction_id": record.transaction,
+            "caller_id": record.caller_id,
+            "patient": record.patient,
+            **extra,
+            "message": record.message,
+            "details": json.dumps(record.details),
+        }
 
     @staticmethod
     def _log(row: sqlite3.Row, *, outcome: str | None = None) -> LogRecord:
@@ -1352,34 +1327,26 @@ class SandboxStore:
             details=json.loads(row["details"]),
         )
 
+    def _log_rows(self, table: str, patient: str | None) -> list[sqlite3.Row]:
+        """The rows of a log table, oldest first (optionally for one patient matricule)."""
+        if patient is None:
+            return self._all(f"SELECT * FROM {table} ORDER BY id")  # noqa: S608 - fixed table names
+        return self._all(f"SELECT * FROM {table} WHERE patient = ? ORDER BY id", (patient,))  # noqa: S608
+
     def access_log(self, *, patient: str | None = None, limit: int | None = None) -> list[LogRecord]:
         """The access log, oldest first (optionally for one patient matricule)."""
-        sql = "SELECT * FROM access_log"
-        params: list[Any] = []
-        if patient is not None:
-            sql += " WHERE patient = ?"
-            params.append(patient)
-        sql += " ORDER BY id"
-        rows = self._all(sql, params)
+        rows = self._log_rows("access_log", patient)
         if limit is not None:
             rows = rows[-limit:]
         return [self._log(r) for r in rows]
 
     def notifications(self, *, patient: str | None = None) -> list[LogRecord]:
         """The notification log, oldest first (optionally for one patient matricule)."""
-        sql = "SELECT * FROM notifications"
-        params: list[Any] = []
-        if patient is not None:
-            sql += " WHERE patient = ?"
-            params.append(patient)
-        return [self._log(r, outcome="notified") for r in self._all(sql + " ORDER BY id", params)]
+        return [self._log(r, outcome="notified") for r in self._log_rows("notifications", patient)]
 
     def record_search(self, caller_key: str, patient_id: int, at: dt.datetime) -> None:
         """Count one search (TD3.1) of a caller on a patient, for the over-solicitation threshold."""
-        with self.transaction():
-            self._exec(
-                "INSERT INTO searches(at, caller_key, patient_id) VALUES (?,?,?)", (_iso(at), caller_key, patient_id)
-            )
+        self._insert("searches", {"at": _iso(at), "caller_key": caller_key, "patient_id": patient_id})
 
     def count_searches(self, caller_key: str, patient_id: int, since: dt.datetime) -> int:
         """Searches of a caller on a patient since ``since``."""
@@ -1409,11 +1376,10 @@ class SandboxStore:
 
     def add_vaccination(self, patient_id: int, cis_code: str, day: str, unique_id: str) -> None:
         """Record a vaccination of a note."""
-        with self.transaction():
-            self._exec(
-                "INSERT INTO vaccinations(patient_id, cis_code, vaccination_date, unique_id) VALUES (?,?,?,?)",
-                (patient_id, cis_code, day, unique_id),
-            )
+        self._insert(
+            "vaccinations",
+            {"patient_id": patient_id, "cis_code": cis_code, "vaccination_date": day, "unique_id": unique_id},
+        )
 
     def deactivate_vaccinations(self, unique_ids: Sequence[str]) -> None:
         """The notes were replaced or deleted: their vaccinations leave the record."""

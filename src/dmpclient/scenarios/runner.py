@@ -75,6 +75,14 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _verdict_counts(verdicts: Iterable[Verdict]) -> dict[str, int]:
+    """How many of each verdict (every verdict present, zero included)."""
+    out = {"passed": 0, "failed": 0, "error": 0, "skipped": 0}
+    for verdict in verdicts:
+        out[verdict] += 1
+    return out
+
+
 # ------------------------------------------------------------------------------------------- outcomes
 
 
@@ -320,10 +328,7 @@ class ScenarioResult:
 
     def counts(self) -> dict[str, int]:
         """Steps per verdict."""
-        out = {"passed": 0, "failed": 0, "error": 0, "skipped": 0}
-        for s in self.steps:
-            out[s.verdict] += 1
-        return out
+        return _verdict_counts(s.verdict for s in self.steps)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (``summary.json``)."""
@@ -384,10 +389,7 @@ class CampaignResult:
 
     def counts(self) -> dict[str, int]:
         """Scenarios per verdict."""
-        out = {"passed": 0, "failed": 0, "error": 0, "skipped": 0}
-        for s in self.scenarios:
-            out[s.verdict] += 1
-        return out
+        return _verdict_counts(s.verdict for s in self.scenarios)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (``campaign.json``)."""

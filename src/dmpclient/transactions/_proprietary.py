@@ -8,8 +8,8 @@ whose ``context`` (free French text) is kept verbatim in :class:`~dmpclient.erro
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Final, Generic, TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Final, Generic, TypeVar
 
 from lxml import etree
 from pydantic import BaseModel, ConfigDict
@@ -25,8 +25,10 @@ __all__ = [
     "children",
     "new_body",
     "output_of",
+    "parse_status_list",
     "request_body",
     "status_error_response",
+    "status_list_response",
     "status_response",
     "sub",
     "sub_present",
@@ -40,6 +42,7 @@ DMP_OK: Final = "DMPOk"
 OK_STATUSES: Final = frozenset({"DMPOk", "DMPOK"})
 
 ItemT = TypeVar("ItemT")
+ListT = TypeVar("ListT", bound="StatusList[Any]")
 
 
 class StatusList(BaseModel, Generic[ItemT]):
@@ -155,6 +158,50 @@ def output_of(
     if status not in OK_STATUSES:
         raise DMPStatusError(status, context, transaction=transaction, message_id=message.envelope.relates_to)
     return output, status, context
+
+
+def parse_status_list(
+    message: SoapMessage,
+    namespace: str,
+    response: str,
+    element: str,
+    *,
+    transaction: str,
+    item: Callable[[etree._Element], ItemT],
+    result: type[ListT],
+) -> ListT:
+    """A list answer (TD1.6, TD0.4): :func:`output_of`, then ``item(node)`` for every ``output/element``.
+
+    Raises:
+        SoapFaultError: SOAP fault.
+        DMPStatusError: status ≠ ``DMPOk`` (context verbatim).
+        ProtocolError: not the expected response element, or no ``output``/``status``.
+    """
+    output, status, context = output_of(message, namespace, response, transaction=transaction)
+    items = tuple(item(node) for node in children(output, element))
+    return result(items=items, status=status, context=context)
+
+
+def status_list_response(
+    request: SoapMessage,
+    namespace: str,
+    response: str,
+    element: str,
+    result: StatusList[ItemT],
+    *,
+    action: str,
+    context: str | None,
+    fill: Callable[[etree._Element, ItemT], None],
+) -> SoapResponse:
+    """A sandbox list answer: one ``ns1:element`` per item, filled by ``fill(node, item)``, then status/context."""
+    nodes = []
+    for item in result.items:
+        node = new_body(namespace, element, prefix="ns1")
+        fill(node, item)
+        nodes.append(node)
+    return status_response(
+        request, namespace, response, action=action, status=result.status, context=context, fill=nodes
+    )
 
 
 def status_response(

@@ -22,6 +22,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Final
 
+from lxml import etree
 from pydantic import BaseModel, ConfigDict
 
 from dmpclient._models import InputModel
@@ -35,11 +36,12 @@ from dmpclient.transactions._base import RequestContext, register_spec
 from dmpclient.transactions._proprietary import (
     DMP_OK,
     StatusList,
-    children,
     new_body,
     output_of,
+    parse_status_list,
     request_body,
     status_error_response,
+    status_list_response,
     status_response,
     sub,
     sub_present,
@@ -337,63 +339,69 @@ def parse_list_authorizations_response(message: SoapMessage) -> AuthorizationLis
         SoapFaultError: SOAP fault.
         DMPStatusError: status ≠ ``DMPOk`` (context verbatim).
     """
-    output, status, context = output_of(message, HAB_NS, "listAuthorizationByPatientResponse", transaction=TD1_6.td)
-    items = []
-    for node in children(output, "listOfAuthorizationByPatient"):
-        items.append(
-            AuthorizationListItem(
-                national_id=text(node, "nationalId"),
-                national_id_type=text(node, "nationalIdType"),
-                first_name=text(node, "firstName"),
-                last_name=text(node, "lastName"),
-                speciality_codes=texts(node, "codeSpeciality"),
-                speciality_labels=texts(node, "libSpeciality"),
-                start_of_authorization=text(node, "startOfAuthorization"),
-                last_action_date=text(node, "lastActionDate"),
-                mode=text(node, "mode"),
-                specific_rights=texts(node, "specificRight"),
-            )
-        )
-    return AuthorizationList(items=tuple(items), status=status, context=context)
+    return parse_status_list(
+        message,
+        HAB_NS,
+        "listAuthorizationByPatientResponse",
+        "listOfAuthorizationByPatient",
+        transaction=TD1_6.td,
+        item=_authorization_item,
+        result=AuthorizationList,
+    )
+
+
+def _authorization_item(node: etree._Element) -> AuthorizationListItem:
+    return AuthorizationListItem(
+        national_id=text(node, "nationalId"),
+        national_id_type=text(node, "nationalIdType"),
+        first_name=text(node, "firstName"),
+        last_name=text(node, "lastName"),
+        speciality_codes=texts(node, "codeSpeciality"),
+        speciality_labels=texts(node, "libSpeciality"),
+        start_of_authorization=text(node, "startOfAuthorization"),
+        last_action_date=text(node, "lastActionDate"),
+        mode=text(node, "mode"),
+        specific_rights=texts(node, "specificRight"),
+    )
+
+
+def _fill_authorization(node: etree._Element, item: AuthorizationListItem) -> None:
+    sub_present(
+        node,
+        (
+            ("nationalId", item.national_id),
+            ("nationalIdType", item.national_id_type),
+            ("firstName", item.first_name),
+            ("lastName", item.last_name),
+        ),
+    )
+    for code in item.speciality_codes:
+        sub(node, "codeSpeciality", code)
+    for label in item.speciality_labels:
+        sub(node, "libSpeciality", label)
+    sub_present(
+        node,
+        (
+            ("startOfAuthorization", item.start_of_authorization),
+            ("lastActionDate", item.last_action_date),
+            ("mode", item.mode),
+        ),
+    )
+    for right in item.specific_rights:
+        sub(node, "specificRight", right)
 
 
 def build_list_authorizations_response(result: AuthorizationList, *, request: SoapMessage) -> SoapResponse:
     """Sandbox: the ``listAuthorizationByPatientResponse`` (elements in the WSDL's order)."""
-    fill = []
-    for item in result.items:
-        node = new_body(HAB_NS, "listOfAuthorizationByPatient", prefix="ns1")
-        sub_present(
-            node,
-            (
-                ("nationalId", item.national_id),
-                ("nationalIdType", item.national_id_type),
-                ("firstName", item.first_name),
-                ("lastName", item.last_name),
-            ),
-        )
-        for code in item.speciality_codes:
-            sub(node, "codeSpeciality", code)
-        for label in item.speciality_labels:
-            sub(node, "libSpeciality", label)
-        sub_present(
-            node,
-            (
-                ("startOfAuthorization", item.start_of_authorization),
-                ("lastActionDate", item.last_action_date),
-                ("mode", item.mode),
-            ),
-        )
-        for right in item.specific_rights:
-            sub(node, "specificRight", right)
-        fill.append(node)
-    return status_response(
+    return status_list_response(
         request,
         HAB_NS,
         "listAuthorizationByPatientResponse",
+        "listOfAuthorizationByPatient",
+        result,
         action=TD1_6.response_action,
-        status=result.status,
         context=result.context if result.context is not None else "",
-        fill=fill,
+        fill=_fill_authorization,
     )
 
 

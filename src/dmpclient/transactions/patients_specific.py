@@ -20,6 +20,7 @@ import re
 from enum import StrEnum
 from typing import Final
 
+from lxml import etree
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from dmpclient._models import InputModel
@@ -34,10 +35,10 @@ from dmpclient.transactions._proprietary import (
     StatusList,
     children,
     new_body,
-    output_of,
+    parse_status_list,
     request_body,
     status_error_response,
-    status_response,
+    status_list_response,
     sub,
     sub_present,
     text,
@@ -214,69 +215,75 @@ def parse_patient_list_response(message: SoapMessage) -> PatientList:
         SoapFaultError: SOAP fault.
         DMPStatusError: status ≠ ``DMPOk`` (context verbatim).
     """
-    output, status, context = output_of(message, PAT_NS, "patientListResponse", transaction=TD0_4.td)
-    items = []
-    for node in children(output, "patientlistData"):
-        ids = tuple(
-            PatientIdentifier(root=text(i, "nationalIdType") or "", extension=text(i, "nationalId") or "")
-            for i in children(node, "patientIdentifier")
-        )
-        items.append(
-            PatientListItem(
-                patient_ids=ids,
-                last_name=text(node, "lastName"),
-                patronymical_name=text(node, "patronymicalName"),
-                first_name=text(node, "firstName"),
-                civility=text(node, "civility"),
-                date_of_birth=text(node, "dateOfBirth"),
-                treating_physician=_bool(text(node, "MT")),
-                message=_bool(text(node, "message")),
-                last_access_date=text(node, "lastAccessDate"),
-                last_update_date=text(node, "lastUpdateDate"),
-                last_add_date=text(node, "lastAddDate"),
-            )
-        )
-    return PatientList(items=tuple(items), status=status, context=context)
+    return parse_status_list(
+        message,
+        PAT_NS,
+        "patientListResponse",
+        "patientlistData",
+        transaction=TD0_4.td,
+        item=_patient_item,
+        result=PatientList,
+    )
+
+
+def _patient_item(node: etree._Element) -> PatientListItem:
+    ids = tuple(
+        PatientIdentifier(root=text(i, "nationalIdType") or "", extension=text(i, "nationalId") or "")
+        for i in children(node, "patientIdentifier")
+    )
+    return PatientListItem(
+        patient_ids=ids,
+        last_name=text(node, "lastName"),
+        patronymical_name=text(node, "patronymicalName"),
+        first_name=text(node, "firstName"),
+        civility=text(node, "civility"),
+        date_of_birth=text(node, "dateOfBirth"),
+        treating_physician=_bool(text(node, "MT")),
+        message=_bool(text(node, "message")),
+        last_access_date=text(node, "lastAccessDate"),
+        last_update_date=text(node, "lastUpdateDate"),
+        last_add_date=text(node, "lastAddDate"),
+    )
+
+
+def _fill_patient(node: etree._Element, item: PatientListItem) -> None:
+    for pid in item.patient_ids:
+        holder = sub(node, "patientIdentifier")
+        sub(holder, "nationalId", pid.extension)
+        sub(holder, "nationalIdType", pid.root)
+    sub_present(
+        node,
+        (
+            ("lastName", item.last_name),
+            ("patronymicalName", item.patronymical_name),
+            ("firstName", item.first_name),
+            ("civility", item.civility),
+            ("dateOfBirth", item.date_of_birth),
+        ),
+    )
+    sub(node, "MT", "true" if item.treating_physician else "false")
+    sub(node, "message", "true" if item.message else "false")
+    sub_present(
+        node,
+        (
+            ("lastAccessDate", item.last_access_date),
+            ("lastUpdateDate", item.last_update_date),
+            ("lastAddDate", item.last_add_date),
+        ),
+    )
 
 
 def build_patient_list_response(result: PatientList, *, request: SoapMessage) -> SoapResponse:
     """Sandbox: the ``patientListResponse`` (elements in the WSDL's order)."""
-    fill = []
-    for item in result.items:
-        node = new_body(PAT_NS, "patientlistData", prefix="ns1")
-        for pid in item.patient_ids:
-            holder = sub(node, "patientIdentifier")
-            sub(holder, "nationalId", pid.extension)
-            sub(holder, "nationalIdType", pid.root)
-        sub_present(
-            node,
-            (
-                ("lastName", item.last_name),
-                ("patronymicalName", item.patronymical_name),
-                ("firstName", item.first_name),
-                ("civility", item.civility),
-                ("dateOfBirth", item.date_of_birth),
-            ),
-        )
-        sub(node, "MT", "true" if item.treating_physician else "false")
-        sub(node, "message", "true" if item.message else "false")
-        sub_present(
-            node,
-            (
-                ("lastAccessDate", item.last_access_date),
-                ("lastUpdateDate", item.last_update_date),
-                ("lastAddDate", item.last_add_date),
-            ),
-        )
-        fill.append(node)
-    return status_response(
+    return status_list_response(
         request,
         PAT_NS,
         "patientListResponse",
+        "patientlistData",
+        result,
         action=TD0_4.response_action,
-        status=result.status,
         context=result.context,
-        fill=fill,
+        fill=_fill_patient,
     )
 
 
