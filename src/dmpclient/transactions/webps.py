@@ -278,7 +278,7 @@ def build_air_access(
         )
     target = _page(page)
     _check_patient(target, ins, ctx.environment)
-    rights.require_right(rights.RightsAction.TD0_10_WEBPS_AIR, acting, treating_physician=None)
+    ctx.require_right(rights.RightsAction.TD0_10_WEBPS_AIR)
     url = f"{_base(host, ctx.environment, 'webps_cps')}/{AIR_PATH}/{target.value}"
     signed = ctx.vihf(ins)
     now = ctx.clock()
